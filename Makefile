@@ -1,0 +1,133 @@
+# rummage: one GNU Makefile. `make demo` and `make check` install what is missing first.
+#   make                 build build/rummage and build/librummage.a
+#   make check           every test (unit, rules, CLI, engine differential); SANITIZE=address,undefined for sanitizers
+#   make demo            scan the bundled sample
+#   make bench           throughput against cat/grep on a generated corpus
+#   make fuzz            libFuzzer targets (clang)
+#   make install PREFIX=/usr/local
+
+PREFIX    ?= /usr/local
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+SANITIZE  ?=
+BUILD     ?= build$(if $(SANITIZE),-san)
+
+# Build and test dependencies (Debian 12 package names).
+DEB_BUILD := build-essential pkg-config libpcre2-dev libarchive-dev libcjson-dev \
+             libssl-dev zlib1g-dev libvectorscan-dev libcmocka-dev
+DEB_TEST  := python3 clang libclang-rt-14-dev time
+DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
+
+PKGS      := libpcre2-8 libarchive libcjson libcrypto zlib
+HAVE_HS   := $(shell pkg-config --exists libhs 2>/dev/null && echo 1)
+ifeq ($(HAVE_HS),1)
+PKGS      += libhs
+DEFS      += -DRMG_HAVE_VECTORSCAN
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN      := -std=c11 -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
+             -Wmissing-prototypes -Wvla -Wwrite-strings
+ifneq ($(CI),)
+WARN      += -Werror
+endif
+SANFLAGS  := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(SANFLAGS) $(DEFS) -Iinclude -Isrc $(PKG_CFLAGS) -MMD -MP
+LDLIBS    := $(PKG_LIBS) -lpthread -lm
+
+LIB_SRC   := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ   := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/rules_builtin.o
+RULE_FILES := $(sort $(wildcard patterns/*.json))
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps demo check test test-unit test-cli bench fuzz fuzz-smoke install clean _demo _check
+
+all: $(BUILD)/rummage
+
+$(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj $(BUILD)/tests:
+	mkdir -p $@
+
+$(BUILD)/embed: src/tools/embed.c | $(BUILD)/obj
+	$(CC) -O1 -o $@ $<
+
+$(BUILD)/rules_builtin.c: $(BUILD)/embed $(RULE_FILES)
+	$(BUILD)/embed $@ $(RULE_FILES)
+
+$(BUILD)/obj/rules_builtin.o: $(BUILD)/rules_builtin.c
+	$(CC) -std=c11 $(CFLAGS) $(SANFLAGS) -c $< -o $@
+
+$(BUILD)/librummage.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/rummage: $(BUILD)/obj/main.o $(BUILD)/librummage.a
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librummage.a | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $< $(BUILD)/librummage.a \
+	    $(shell pkg-config --libs cmocka) $(LDLIBS)
+
+# ---- install what is missing (apt-get, as root; sudo otherwise) -------------------------
+deps:
+	@missing=$$(for p in $(DEB_ALL); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:" $$missing; \
+	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	    $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# The public entry points re-run make after deps so pkg-config sees the new packages.
+demo: deps
+	@$(MAKE) --no-print-directory _demo
+
+check: deps
+	@$(MAKE) --no-print-directory _check
+
+_demo: $(BUILD)/rummage
+	$(BUILD)/rummage scan samples/leaky-app || test $$? -eq 1
+
+test: _check
+_check: $(BUILD)/rummage $(UNIT_BIN)
+	BUILD=$(BUILD) tests/run.sh
+
+test-unit: $(UNIT_BIN)
+	BUILD=$(BUILD) tests/run.sh unit
+
+test-cli: $(BUILD)/rummage
+	BUILD=$(BUILD) tests/run.sh cli
+
+bench: deps
+	@$(MAKE) --no-print-directory $(BUILD)/rummage
+	BUILD=$(BUILD) tests/bench.sh
+
+FUZZ_BUILD := build-fuzz
+fuzz: deps
+	@$(MAKE) --no-print-directory CC=clang BUILD=$(FUZZ_BUILD) \
+	    CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" $(FUZZ_BUILD)/librummage.a
+	mkdir -p $(FUZZ_BUILD)/fuzz
+	for f in tests/fuzz/fuzz_*.c; do \
+	    clang -O1 -g -fsanitize=fuzzer,address,undefined $(DEFS) -Iinclude -Isrc $(PKG_CFLAGS) \
+	        -o $(FUZZ_BUILD)/fuzz/$$(basename $$f .c) $$f $(FUZZ_BUILD)/librummage.a $(LDLIBS) || exit 1; \
+	done
+
+fuzz-smoke: fuzz
+	for t in $(FUZZ_BUILD)/fuzz/fuzz_*; do \
+	    n=$$(basename $$t); mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
+	    $$t -max_total_time=20 -rss_limit_mb=2048 $(FUZZ_BUILD)/corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
+	done
+
+install: $(BUILD)/rummage
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BUILD)/rummage $(DESTDIR)$(PREFIX)/bin/rummage
+	install -m 0644 docs/rummage.1 $(DESTDIR)$(PREFIX)/share/man/man1/rummage.1
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/obj/main.d

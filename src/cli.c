@@ -1,0 +1,437 @@
+/* cli.c: the command line: options, help, and the scan / rules / version commands. */
+#define _GNU_SOURCE
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "report.h"
+#include "rules_check.h"
+#include "rules_internal.h"
+#include "scan.h"
+#include "util.h"
+
+static const char help_text[] =
+    "rummage: find the secrets baked into files, directories and container images.\n"
+    "\n"
+    "Usage:\n"
+    "  rummage scan [OPTIONS] TARGET...   scan files, directories or - (stdin)\n"
+    "  rummage rules list [--format text|json] [--rules PATH]\n"
+    "  rummage rules check [FILE...]      run every rule's examples (default: all rules)\n"
+    "  rummage --version | --help\n"
+    "\n"
+    "Targets:\n"
+    "  FILE        a file, scanned as is\n"
+    "  DIR         every regular file below it (symlinks are not followed, special files\n"
+    "              are skipped); paths in reports are relative to DIR\n"
+    "  -           standard input\n"
+    "\n"
+    "Options:\n"
+    "  -f, --format FORMAT     text (default) or json\n"
+    "  -o, --output FILE       write the report to FILE (mode 0600, replaced atomically)\n"
+    "      --fail-on SEVERITY  exit 1 if a finding is at or above SEVERITY:\n"
+    "                          low (default), medium, high, critical\n"
+    "      --show-secrets      print secrets in full (never do this in a shared CI log)\n"
+    "      --rules PATH        add the rules of a JSON file or a directory of them\n"
+    "      --config FILE       read allow-lists and rules from FILE (default: ./.rummage.json)\n"
+    "      --no-config         do not read ./.rummage.json\n"
+    "  -j, --jobs N            scanning threads (default: the number of cores)\n"
+    "      --engine ENGINE     prefilter: auto (default), vectorscan, pcre2\n"
+    "      --chunk-size BYTES  bytes scanned at once (default 1048576)\n"
+    "      --color WHEN        auto (default; off when NO_COLOR is set), always, never\n"
+    "  -q, --quiet             print nothing but the report and errors\n"
+    "  -v, --verbose           say more on stderr\n"
+    "  -h, --help              this text\n"
+    "  -V, --version           version and the rule set's hash\n"
+    "\n"
+    "Inline allow: a line containing \"rummage:allow\" is never reported.\n"
+    "\n"
+    "Exit status: 0 no finding at or above --fail-on; 1 findings; 2 usage or input error\n"
+    "(what was scanned is still reported; the error is on stderr).\n";
+
+void rmg_cli_help(FILE *out)
+{
+    fputs(help_text, out);
+}
+
+static void usage_error(const char *fmt, const char *arg) __attribute__((format(printf, 1, 0)));
+static void usage_error(const char *fmt, const char *arg)
+{
+    fputs("rummage: ", stderr);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    fprintf(stderr, fmt, arg);
+#pragma GCC diagnostic pop
+    fputs("\nTry 'rummage --help'.\n", stderr);
+}
+
+static bool add_rules_path(struct rmg_config *c, const char *p)
+{
+    char **v = realloc(c->rules_paths, (c->n_rules_paths + 1) * sizeof *v);
+    if (!v)
+        return false;
+    c->rules_paths = v;
+    if (!(v[c->n_rules_paths] = strdup(p)))
+        return false;
+    c->n_rules_paths++;
+    return true;
+}
+
+static bool parse_size(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || v == 0 || v > (1ull << 30))
+        return false;
+    *out = (size_t)v;
+    return true;
+}
+
+bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_config *c)
+{
+    enum { O_FAIL_ON = 256, O_SHOW, O_RULES, O_CONFIG, O_NO_CONFIG, O_ENGINE, O_CHUNK, O_COLOR };
+    static const struct option opts[] = {
+        {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},
+        {"fail-on", required_argument, NULL, O_FAIL_ON},
+        {"show-secrets", no_argument, NULL, O_SHOW},
+        {"rules", required_argument, NULL, O_RULES},
+        {"config", required_argument, NULL, O_CONFIG},
+        {"no-config", no_argument, NULL, O_NO_CONFIG},
+        {"jobs", required_argument, NULL, 'j'},
+        {"engine", required_argument, NULL, O_ENGINE},
+        {"chunk-size", required_argument, NULL, O_CHUNK},
+        {"color", required_argument, NULL, O_COLOR},
+        {"colour", required_argument, NULL, O_COLOR},
+        {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0}};
+    if (argc < 2) {
+        usage_error("%sno command given", "");
+        return false;
+    }
+    int first = 2;
+    const char *verb = argv[1];
+    if (strcmp(verb, "scan") == 0) {
+        *cmd = RMG_CMD_SCAN;
+    } else if (strcmp(verb, "rules") == 0) {
+        if (argc < 3 || (strcmp(argv[2], "list") != 0 && strcmp(argv[2], "check") != 0)) {
+            usage_error("%s'rules' needs 'list' or 'check'", "");
+            return false;
+        }
+        *cmd = strcmp(argv[2], "list") == 0 ? RMG_CMD_RULES_LIST : RMG_CMD_RULES_CHECK;
+        first = 3;
+    } else if (strcmp(verb, "version") == 0) {
+        *cmd = RMG_CMD_VERSION;
+    } else if (strcmp(verb, "help") == 0) {
+        *cmd = RMG_CMD_HELP;
+        return true;
+    } else if (verb[0] == '-') {
+        *cmd = RMG_CMD_SCAN;
+        first = 1;
+    } else {
+        usage_error("unknown command '%s'", verb);
+        return false;
+    }
+    bool no_config = false;
+    optind = first;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "+f:o:j:qvhV", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'f':
+            if (strcmp(optarg, "text") == 0)
+                c->format = RMG_FORMAT_TEXT;
+            else if (strcmp(optarg, "json") == 0)
+                c->format = RMG_FORMAT_JSON;
+            else {
+                usage_error("unknown format '%s' (text, json)", optarg);
+                return false;
+            }
+            break;
+        case 'o': c->output = optarg; break;
+        case O_FAIL_ON:
+            if (!rmg_severity_parse(optarg, &c->fail_on)) {
+                usage_error("unknown severity '%s' (low, medium, high, critical)", optarg);
+                return false;
+            }
+            break;
+        case O_SHOW: c->show_secrets = true; break;
+        case O_RULES:
+            if (!add_rules_path(c, optarg)) {
+                usage_error("%sout of memory", "");
+                return false;
+            }
+            break;
+        case O_CONFIG: c->config_path = optarg; break;
+        case O_NO_CONFIG: no_config = true; break;
+        case 'j': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || end == optarg || v < 1 || v > 256) {
+                usage_error("--jobs wants a number from 1 to 256, not '%s'", optarg);
+                return false;
+            }
+            c->jobs = (int)v;
+            break;
+        }
+        case O_ENGINE:
+            if (strcmp(optarg, "auto") == 0)
+                c->engine = RMG_ENGINE_AUTO;
+            else if (strcmp(optarg, "vectorscan") == 0)
+                c->engine = RMG_ENGINE_VECTORSCAN;
+            else if (strcmp(optarg, "pcre2") == 0)
+                c->engine = RMG_ENGINE_PCRE2;
+            else {
+                usage_error("unknown engine '%s' (auto, vectorscan, pcre2)", optarg);
+                return false;
+            }
+            break;
+        case O_CHUNK:
+            if (!parse_size(optarg, &c->chunk_size)) {
+                usage_error("--chunk-size wants a byte count from 1 to 1073741824, not '%s'",
+                            optarg);
+                return false;
+            }
+            break;
+        case O_COLOR:
+            if (strcmp(optarg, "auto") == 0)
+                c->color = RMG_COLOR_AUTO;
+            else if (strcmp(optarg, "always") == 0)
+                c->color = RMG_COLOR_ALWAYS;
+            else if (strcmp(optarg, "never") == 0)
+                c->color = RMG_COLOR_NEVER;
+            else {
+                usage_error("--color wants auto, always or never, not '%s'", optarg);
+                return false;
+            }
+            break;
+        case 'q': c->verbosity = -1; break;
+        case 'v': c->verbosity++; break;
+        case 'h': *cmd = RMG_CMD_HELP; return true;
+        case 'V': *cmd = RMG_CMD_VERSION; return true;
+        default: fputs("Try 'rummage --help'.\n", stderr); return false;
+        }
+    }
+    c->targets = argv + optind;
+    c->n_targets = (size_t)(argc - optind);
+    if (*cmd == RMG_CMD_SCAN && c->n_targets == 0) {
+        usage_error("%s'scan' needs at least one target (a file, a directory, or -)", "");
+        return false;
+    }
+    if ((*cmd == RMG_CMD_RULES_LIST || *cmd == RMG_CMD_VERSION) && c->n_targets) {
+        usage_error("unexpected argument '%s'", c->targets[0]);
+        return false;
+    }
+    const char *cfg = c->config_path;
+    struct stat st;
+    if (!cfg && !no_config && *cmd == RMG_CMD_SCAN && stat(".rummage.json", &st) == 0)
+        cfg = ".rummage.json";
+    if (cfg) {
+        char err[512];
+        if (rmg_config_load(c, cfg, err, sizeof err) != RMG_OK) {
+            usage_error("%s", err);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Loads the built-in rules (unless only_files) and the given paths, then compiles. */
+static struct rmg_rules *load_rules(const struct rmg_config *c, char *const *files,
+                                    size_t n_files)
+{
+    char err[1024];
+    struct rmg_rules *rules = rmg_rules_new();
+    if (!rules) {
+        fputs("rummage: out of memory\n", stderr);
+        return NULL;
+    }
+    enum rmg_status st = RMG_OK;
+    if (!n_files)
+        st = rmg_rules_add_builtin(rules, err, sizeof err);
+    for (size_t i = 0; st == RMG_OK && i < c->n_rules_paths; i++)
+        st = rmg_rules_add_path(rules, c->rules_paths[i], err, sizeof err);
+    for (size_t i = 0; st == RMG_OK && i < n_files; i++)
+        st = rmg_rules_add_path(rules, files[i], err, sizeof err);
+    if (st == RMG_OK)
+        st = rmg_rules_compile(rules, c->engine, err, sizeof err);
+    if (st != RMG_OK) {
+        fputs("rummage: ", stderr);
+        rmg_fputs_safe(stderr, err, strlen(err));
+        fputc('\n', stderr);
+        rmg_rules_free(rules);
+        return NULL;
+    }
+    return rules;
+}
+
+/* Opens the report destination: stdout, or a temporary file next to c->output that
+ * finish_output renames into place, so a reader never sees half a report. */
+static FILE *open_output(const struct rmg_config *c, char **tmp_path)
+{
+    *tmp_path = NULL;
+    if (!c->output || strcmp(c->output, "-") == 0)
+        return stdout;
+    struct rmg_buf p = {0};
+    if (!rmg_buf_printf(&p, "%s.tmp.XXXXXX", c->output))
+        return NULL;
+    int fd = mkstemp(p.data);
+    if (fd < 0) {
+        fprintf(stderr, "rummage: cannot write %s: %s\n", c->output, strerror(errno));
+        rmg_buf_free(&p);
+        return NULL;
+    }
+    fchmod(fd, 0600);
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        unlink(p.data);
+        rmg_buf_free(&p);
+        return NULL;
+    }
+    *tmp_path = p.data;
+    return f;
+}
+
+static bool finish_output(const struct rmg_config *c, FILE *f, char *tmp_path)
+{
+    if (!tmp_path)
+        return fflush(f) == 0;
+    bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
+    ok = fclose(f) == 0 && ok;
+    if (ok && rename(tmp_path, c->output) != 0)
+        ok = false;
+    if (!ok) {
+        fprintf(stderr, "rummage: cannot write %s: %s\n", c->output, strerror(errno));
+        unlink(tmp_path);
+    }
+    free(tmp_path);
+    return ok;
+}
+
+int rmg_cli_scan(const struct rmg_config *c)
+{
+    struct rmg_rules *rules = load_rules(c, NULL, 0);
+    if (!rules)
+        return RMG_EXIT_ERROR;
+    if (c->verbosity > 0)
+        fprintf(stderr, "rummage: %zu rules, engine %s\n", rmg_rules_count(rules),
+                rmg_rules_engine(rules) == RMG_ENGINE_VECTORSCAN ? "vectorscan" : "pcre2");
+    struct rmg_scan_ctx ctx = {.rules = rules, .jobs = c->jobs};
+    ctx.opts.chunk_size = c->chunk_size;
+    struct rmg_results res;
+    rmg_results_init(&res);
+    enum rmg_status st = rmg_scan_targets(&ctx, c->targets, c->n_targets, &res);
+    size_t suppressed = rmg_config_filter(c, &res);
+    rmg_results_sort(&res);
+
+    bool color = c->color == RMG_COLOR_ALWAYS ||
+                 (c->color == RMG_COLOR_AUTO && !getenv("NO_COLOR") && !c->output &&
+                  c->format == RMG_FORMAT_TEXT && isatty(STDOUT_FILENO));
+    struct rmg_report_opts ro = {.show_secrets = c->show_secrets, .color = color,
+                                 .rules = rules, .suppressed = suppressed};
+    rmg_report_errors(stderr, &res);
+    char *tmp = NULL;
+    FILE *out = open_output(c, &tmp);
+    bool wrote = false;
+    if (out) {
+        if (c->format == RMG_FORMAT_JSON)
+            wrote = rmg_report_json(out, &res, &ro);
+        else {
+            rmg_report_text(out, &res, &ro);
+            wrote = true;
+        }
+        wrote = finish_output(c, out, tmp) && wrote;
+    }
+    bool failed_input = st >= RMG_EINPUT;
+    for (size_t i = 0; i < res.n_errors; i++)
+        failed_input = failed_input || res.errors[i].status >= RMG_EINPUT;
+    bool over = false;
+    for (size_t i = 0; i < res.n_findings; i++)
+        over = over || res.findings[i].severity >= c->fail_on;
+    rmg_results_clear(&res);
+    rmg_rules_free(rules);
+    if (!wrote || failed_input)
+        return RMG_EXIT_ERROR;
+    return over ? RMG_EXIT_FINDINGS : RMG_EXIT_CLEAN;
+}
+
+int rmg_cli_rules_list(const struct rmg_config *c)
+{
+    struct rmg_rules *rules = load_rules(c, NULL, 0);
+    if (!rules)
+        return RMG_EXIT_ERROR;
+    size_t n = rmg_rules_count(rules);
+    if (c->format == RMG_FORMAT_JSON) {
+        fputs("[\n", stdout);
+        for (size_t i = 0; i < n; i++) {
+            const struct rmg_rule *r = rmg_rules_get(rules, i);
+            struct rmg_buf b = {0};
+            rmg_buf_printf(&b, "  {\"id\": \"%s\", \"severity\": \"%s\", \"generic\": %s, "
+                               "\"validator\": ",
+                           r->id, rmg_severity_name(r->severity), r->generic ? "true" : "false");
+            if (r->validator)
+                rmg_buf_printf(&b, "\"%s\"", r->validator);
+            else
+                rmg_buf_puts(&b, "null");
+            fputs(b.data, stdout);
+            rmg_buf_free(&b);
+            /* Titles and origins may come from user files: let cJSON-free escaping be exact. */
+            fputs(", \"title\": \"", stdout);
+            for (const char *p = r->title; *p; p++) {
+                unsigned char ch = (unsigned char)*p;
+                if (ch == '"' || ch == '\\')
+                    fprintf(stdout, "\\%c", ch);
+                else if (ch < 0x20)
+                    fprintf(stdout, "\\u%04x", ch);
+                else
+                    fputc(ch, stdout);
+            }
+            fprintf(stdout, "\", \"max_span\": %zu}%s\n", r->max_span, i + 1 < n ? "," : "");
+        }
+        fputs("]\n", stdout);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            const struct rmg_rule *r = rmg_rules_get(rules, i);
+            fprintf(stdout, "%-40s %-8s ", r->id, rmg_severity_name(r->severity));
+            rmg_fputs_safe(stdout, r->title, strlen(r->title));
+            fputc('\n', stdout);
+        }
+        fprintf(stdout, "%zu rules, rule set %.16s\n", n, rmg_rules_hash(rules));
+    }
+    rmg_rules_free(rules);
+    return RMG_EXIT_CLEAN;
+}
+
+int rmg_cli_rules_check(const struct rmg_config *c)
+{
+    struct rmg_rules *rules = load_rules(c, c->targets, c->n_targets);
+    if (!rules)
+        return RMG_EXIT_ERROR;
+    size_t passed = 0, failed = 0;
+    enum rmg_status st = rmg_rules_check(rules, stdout, &passed, &failed);
+    printf("rules check: %zu rules, engine %s: %zu passed, %zu failed\n",
+           rmg_rules_count(rules),
+           rmg_rules_engine(rules) == RMG_ENGINE_VECTORSCAN ? "vectorscan" : "pcre2", passed,
+           failed);
+    rmg_rules_free(rules);
+    return st != RMG_OK || failed ? RMG_EXIT_FINDINGS : RMG_EXIT_CLEAN;
+}
+
+int rmg_cli_version(const struct rmg_config *c)
+{
+    struct rmg_rules *rules = load_rules(c, NULL, 0);
+    if (!rules)
+        return RMG_EXIT_ERROR;
+    printf("rummage %s (%zu rules, rule set %.16s, %s)\n", RMG_VERSION, rmg_rules_count(rules),
+           rmg_rules_hash(rules), rmg_rules_have_vectorscan() ? "vectorscan" : "pcre2 only");
+    rmg_rules_free(rules);
+    return RMG_EXIT_CLEAN;
+}

@@ -1,0 +1,51 @@
+/* config.h: the run's preferences: command-line options merged with `.rummage.json`.
+ * Read-only once parsed; passed explicitly to every stage. */
+#ifndef RMG_CONFIG_H
+#define RMG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rummage.h"
+
+enum rmg_format { RMG_FORMAT_TEXT = 0, RMG_FORMAT_JSON };
+enum rmg_color { RMG_COLOR_AUTO = 0, RMG_COLOR_ALWAYS, RMG_COLOR_NEVER };
+
+struct rmg_config {
+    enum rmg_format format;
+    const char *output;           /* NULL: stdout */
+    enum rmg_severity fail_on;
+    bool show_secrets;
+    enum rmg_color color;
+    int verbosity;                /* -1 quiet, 0 normal, 1+ verbose */
+    int jobs;                     /* worker threads; 0 = the cores */
+    enum rmg_engine_kind engine;
+    size_t chunk_size;
+    const char *config_path;      /* explicit --config, or NULL */
+    char **rules_paths;           /* --rules, then the config file's "rules" */
+    size_t n_rules_paths;
+    char **targets;               /* borrowed from argv */
+    size_t n_targets;
+    /* allow-lists, from the config file */
+    char **allow_paths;           /* fnmatch globs on the finding's path */
+    size_t n_allow_paths;
+    char **allow_rules;           /* rule ids */
+    size_t n_allow_rules;
+    char **allow_fingerprints;
+    size_t n_allow_fingerprints;
+    void **allow_regexes;         /* pcre2_code*, matched against the secret */
+    size_t n_allow_regexes;
+};
+
+void rmg_config_init(struct rmg_config *c);
+void rmg_config_free(struct rmg_config *c);
+
+/* Loads a `.rummage.json` file into c (allow-lists and extra rule files; see docs/config.md).
+ * A bad file is RMG_EINPUT with a message naming the file and the key. */
+enum rmg_status rmg_config_load(struct rmg_config *c, const char *path, char *err,
+                                size_t errlen);
+
+/* Drops the findings the allow-lists cover; returns how many were dropped. */
+size_t rmg_config_filter(const struct rmg_config *c, struct rmg_results *r);
+
+#endif

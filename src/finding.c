@@ -1,0 +1,170 @@
+/* finding.c: findings, errors and results: ownership, merging, ordering, redaction. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rummage.h"
+#include "util.h"
+
+void rmg_results_init(struct rmg_results *r)
+{
+    memset(r, 0, sizeof *r);
+}
+
+void rmg_finding_free(struct rmg_finding *f)
+{
+    if (!f)
+        return;
+    if (f->secret)
+        memset(f->secret, 0, f->secret_len);
+    free(f->secret);
+    free(f->loc.target);
+    free(f->loc.path);
+    free(f->loc.layer_digest);
+    free(f->loc.layer_diff_id);
+    free(f->loc.created_by);
+    free(f->loc.platform);
+    memset(f, 0, sizeof *f);
+}
+
+static void error_free(struct rmg_error *e)
+{
+    free(e->target);
+    free(e->path);
+    free(e->message);
+}
+
+void rmg_results_clear(struct rmg_results *r)
+{
+    for (size_t i = 0; i < r->n_findings; i++)
+        rmg_finding_free(&r->findings[i]);
+    for (size_t i = 0; i < r->n_errors; i++)
+        error_free(&r->errors[i]);
+    free(r->findings);
+    free(r->errors);
+    struct rmg_stats keep = r->stats;
+    memset(r, 0, sizeof *r);
+    r->stats = keep;
+}
+
+static bool reserve(void **v, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return true;
+    size_t c = *cap ? *cap : 16;
+    while (c < need)
+        c *= 2;
+    void *p = realloc(*v, c * size);
+    if (!p)
+        return false;
+    *v = p;
+    *cap = c;
+    return true;
+}
+
+enum rmg_status rmg_results_merge(struct rmg_results *into, struct rmg_results *from)
+{
+    if (!reserve((void **)&into->findings, &into->cap_findings,
+                 into->n_findings + from->n_findings, sizeof *into->findings) ||
+        !reserve((void **)&into->errors, &into->cap_errors, into->n_errors + from->n_errors,
+                 sizeof *into->errors))
+        return RMG_ENOMEM;
+    if (from->n_findings)
+        memcpy(into->findings + into->n_findings, from->findings,
+               from->n_findings * sizeof *from->findings);
+    if (from->n_errors)
+        memcpy(into->errors + into->n_errors, from->errors, from->n_errors * sizeof *from->errors);
+    into->n_findings += from->n_findings;
+    into->n_errors += from->n_errors;
+    into->stats.files += from->stats.files;
+    into->stats.bytes += from->stats.bytes;
+    into->stats.skipped += from->stats.skipped;
+    from->n_findings = from->n_errors = 0;
+    memset(&from->stats, 0, sizeof from->stats);
+    return RMG_OK;
+}
+
+enum rmg_status rmg_results_add_error(struct rmg_results *r, enum rmg_status status,
+                                      const char *target, const char *path, const char *fmt,
+                                      ...)
+{
+    if (!reserve((void **)&r->errors, &r->cap_errors, r->n_errors + 1, sizeof *r->errors))
+        return RMG_ENOMEM;
+    struct rmg_buf msg = {0};
+    char small[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    struct rmg_error *e = &r->errors[r->n_errors];
+    e->status = status;
+    e->target = rmg_strdup(target ? target : "");
+    e->path = rmg_strdup(path);
+    e->message = rmg_strdup(small);
+    rmg_buf_free(&msg);
+    if (!e->target || !e->message || (path && !e->path)) {
+        error_free(e);
+        return RMG_ENOMEM;
+    }
+    r->n_errors++;
+    return RMG_OK;
+}
+
+static int cmp_nullable(const char *a, const char *b)
+{
+    if (!a || !b)
+        return (a != NULL) - (b != NULL);
+    return strcmp(a, b);
+}
+
+static int cmp_finding(const void *pa, const void *pb)
+{
+    const struct rmg_finding *a = pa, *b = pb;
+    int c = cmp_nullable(a->loc.target, b->loc.target);
+    if (c)
+        return c;
+    if (a->loc.layer_index != b->loc.layer_index)
+        return a->loc.layer_index < b->loc.layer_index ? -1 : 1;
+    if ((c = cmp_nullable(a->loc.path, b->loc.path)))
+        return c;
+    if (a->loc.offset != b->loc.offset)
+        return a->loc.offset < b->loc.offset ? -1 : 1;
+    return strcmp(a->rule->id, b->rule->id);
+}
+
+static int cmp_error(const void *pa, const void *pb)
+{
+    const struct rmg_error *a = pa, *b = pb;
+    int c = cmp_nullable(a->target, b->target);
+    if (c)
+        return c;
+    if ((c = cmp_nullable(a->path, b->path)))
+        return c;
+    return strcmp(a->message, b->message);
+}
+
+void rmg_results_sort(struct rmg_results *r)
+{
+    if (r->n_findings > 1)
+        qsort(r->findings, r->n_findings, sizeof *r->findings, cmp_finding);
+    if (r->n_errors > 1)
+        qsort(r->errors, r->n_errors, sizeof *r->errors, cmp_error);
+}
+
+void rmg_redact(const char *secret, size_t len, char *out, size_t outlen)
+{
+    /* Show a recognisable prefix (the token kind, e.g. "ghp_") but never enough to matter:
+     * at most 4 characters and at most a quarter of the secret; none for short ones. */
+    size_t show = len >= 16 ? 4 : len >= 12 ? 2 : 0;
+    if (show > len / 4)
+        show = len / 4;
+    for (size_t i = 0; i < show; i++) {
+        unsigned char c = (unsigned char)secret[i];
+        if (c < 0x21 || c > 0x7e) {
+            show = i;
+            break;
+        }
+    }
+    rmg_fmt(out, outlen, "%.*s…(%zu)", (int)show, secret, len);
+}

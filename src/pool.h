@@ -1,0 +1,24 @@
+/* pool.h: worker threads that scan files handed to them by a walker.
+ *
+ * Each worker owns a scanner and a results object; nothing is shared but the queue. With one
+ * job the pool scans in the caller's thread. Results are merged when the pool finishes, and
+ * reports sort them, so output never depends on thread timing. */
+#ifndef RMG_POOL_H
+#define RMG_POOL_H
+
+#include "rummage.h"
+
+struct rmg_pool;
+
+/* rules and opts are borrowed and must outlive the pool. jobs <= 0 means the cores.
+ * Returns NULL on out of memory or thread creation failure. */
+struct rmg_pool *rmg_pool_new(const struct rmg_rules *rules, const struct rmg_scan_opts *opts,
+                              int jobs);
+/* Queues a file; strings are copied. Blocks while the queue is full. Not thread-safe:
+ * one producer. */
+enum rmg_status rmg_pool_submit(struct rmg_pool *pool, const char *target, const char *fs_path,
+                                const char *rel_path);
+/* Waits for every queued file, merges all results into out and frees the pool. */
+enum rmg_status rmg_pool_finish(struct rmg_pool *pool, struct rmg_results *out);
+
+#endif

@@ -1,0 +1,118 @@
+/* report_json.c: the JSON report, the contract other tools build on (docs/output.md). */
+#define _POSIX_C_SOURCE 200809L
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+#include "util.h"
+
+/* A string from an image or a file system may hold any bytes; JSON strings must be UTF-8.
+ * Valid UTF-8 passes through (cJSON escapes control characters); each invalid byte becomes
+ * the text \xHH. */
+static cJSON *json_string(const char *s)
+{
+    if (!s)
+        return cJSON_CreateNull();
+    const unsigned char *u = (const unsigned char *)s;
+    bool clean = true;
+    for (const unsigned char *p = u; *p && clean; p++)
+        clean = *p < 0x80;
+    if (clean)
+        return cJSON_CreateString(s);
+    struct rmg_buf b = {0};
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t need = u[i] < 0x80 ? 1 : (u[i] & 0xE0) == 0xC0 ? 2 : (u[i] & 0xF0) == 0xE0 ? 3
+                                     : (u[i] & 0xF8) == 0xF0 ? 4 : 0;
+        bool ok = need > 0 && i + need <= n;
+        for (size_t k = 1; ok && k < need; k++)
+            ok = (u[i + k] & 0xC0) == 0x80;
+        if (ok && need == 2 && u[i] < 0xC2)
+            ok = false;
+        if (ok) {
+            rmg_buf_append(&b, s + i, need);
+            i += need;
+        } else {
+            rmg_buf_printf(&b, "\\x%02x", u[i]);
+            i++;
+        }
+    }
+    cJSON *j = cJSON_CreateString(b.data ? b.data : "");
+    rmg_buf_free(&b);
+    return j;
+}
+
+static cJSON *finding_json(const struct rmg_finding *f, const struct rmg_report_opts *o)
+{
+    cJSON *j = cJSON_CreateObject();
+    char red[64];
+    cJSON_AddItemToObject(j, "rule", json_string(f->rule->id));
+    cJSON_AddItemToObject(j, "title", json_string(f->rule->title));
+    cJSON_AddStringToObject(j, "severity", rmg_severity_name(f->severity));
+    cJSON_AddStringToObject(j, "confidence", rmg_confidence_name(f->confidence));
+    if (o->show_secrets) {
+        cJSON_AddItemToObject(j, "secret", json_string(f->secret));
+    } else {
+        rmg_redact(f->secret, f->secret_len, red, sizeof red);
+        cJSON_AddItemToObject(j, "secret", json_string(red));
+    }
+    cJSON_AddStringToObject(j, "fingerprint", f->fingerprint);
+    cJSON_AddStringToObject(j, "state", rmg_state_name(f->state));
+    cJSON *loc = cJSON_AddObjectToObject(j, "location");
+    cJSON_AddItemToObject(loc, "target", json_string(f->loc.target));
+    cJSON_AddItemToObject(loc, "path", json_string(f->loc.path));
+    cJSON_AddNumberToObject(loc, "line", (double)f->loc.line);
+    cJSON_AddNumberToObject(loc, "column", (double)f->loc.column);
+    if (f->loc.platform)
+        cJSON_AddItemToObject(loc, "platform", json_string(f->loc.platform));
+    if (f->loc.layer_index >= 0) {
+        cJSON *l = cJSON_AddObjectToObject(loc, "layer");
+        cJSON_AddNumberToObject(l, "index", f->loc.layer_index);
+        cJSON_AddItemToObject(l, "digest", json_string(f->loc.layer_digest));
+        cJSON_AddItemToObject(l, "diff_id", json_string(f->loc.layer_diff_id));
+        cJSON_AddItemToObject(l, "created_by", json_string(f->loc.created_by));
+    }
+    cJSON_AddItemToObject(j, "remedy", json_string(f->rule->remedy));
+    return j;
+}
+
+bool rmg_report_json(FILE *out, const struct rmg_results *r, const struct rmg_report_opts *o)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (!root)
+        return false;
+    cJSON *tool = cJSON_AddObjectToObject(root, "tool");
+    cJSON_AddStringToObject(tool, "name", "rummage");
+    cJSON_AddStringToObject(tool, "version", RMG_VERSION);
+    if (o->rules)
+        cJSON_AddStringToObject(tool, "rules", rmg_rules_hash(o->rules));
+    cJSON *fs = cJSON_AddArrayToObject(root, "findings");
+    for (size_t i = 0; i < r->n_findings; i++)
+        cJSON_AddItemToArray(fs, finding_json(&r->findings[i], o));
+    cJSON *es = cJSON_AddArrayToObject(root, "errors");
+    for (size_t i = 0; i < r->n_errors; i++) {
+        const struct rmg_error *e = &r->errors[i];
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddItemToObject(j, "target", json_string(e->target));
+        cJSON_AddItemToObject(j, "path", json_string(e->path));
+        cJSON_AddItemToObject(j, "message", json_string(e->message));
+        cJSON_AddStringToObject(j, "level", e->status == RMG_WARN || e->status == RMG_SKIP
+                                                ? "warning" : "error");
+        cJSON_AddItemToArray(es, j);
+    }
+    cJSON *st = cJSON_AddObjectToObject(root, "stats");
+    cJSON_AddNumberToObject(st, "files", (double)r->stats.files);
+    cJSON_AddNumberToObject(st, "bytes", (double)r->stats.bytes);
+    cJSON_AddNumberToObject(st, "skipped", (double)r->stats.skipped);
+    cJSON_AddNumberToObject(st, "suppressed", (double)o->suppressed);
+    cJSON_AddNumberToObject(st, "seconds", (double)(long long)(r->stats.seconds * 1000) / 1000.0);
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text)
+        return false;
+    fputs(text, out);
+    fputc('\n', out);
+    free(text);
+    return true;
+}

@@ -1,0 +1,198 @@
+/* report_text.c: the report for people: a summary, then one block per secret with all the
+ * places it was found and what to do about it. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+#include "util.h"
+
+#define RESET "\033[0m"
+#define BOLD "\033[1m"
+#define DIM "\033[2m"
+
+static const char *sev_color(enum rmg_severity s)
+{
+    switch (s) {
+    case RMG_SEV_CRITICAL: return "\033[1;31m";
+    case RMG_SEV_HIGH: return "\033[31m";
+    case RMG_SEV_MEDIUM: return "\033[33m";
+    case RMG_SEV_LOW: return "\033[36m";
+    }
+    return "";
+}
+
+static const char *upper_sev(enum rmg_severity s)
+{
+    static const char *const n[] = {"LOW", "MEDIUM", "HIGH", "CRITICAL"};
+    return (unsigned)s < 4 ? n[s] : "?";
+}
+
+/* Index of findings grouped by fingerprint, in report order. */
+struct group {
+    size_t first; /* index of its first finding */
+    size_t count;
+    enum rmg_severity sev;
+};
+
+static int cmp_group(const void *a, const void *b)
+{
+    const struct group *x = a, *y = b;
+    if (x->sev != y->sev)
+        return x->sev > y->sev ? -1 : 1;
+    return x->first < y->first ? -1 : x->first > y->first;
+}
+
+static void human_bytes(uint64_t n, char *out, size_t cap)
+{
+    const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)n;
+    int i = 0;
+    while (v >= 1024 && i < 4) {
+        v /= 1024;
+        i++;
+    }
+    if (i == 0)
+        rmg_fmt(out, cap, "%llu B", (unsigned long long)n);
+    else
+        rmg_fmt(out, cap, "%.1f %s", v, u[i]);
+}
+
+static void put_safe(FILE *out, const char *s)
+{
+    if (s)
+        rmg_fputs_safe(out, s, strlen(s));
+}
+
+static void location_line(FILE *out, const struct rmg_finding *f, bool color)
+{
+    fprintf(out, "    %sat%s      ", color ? DIM : "", color ? RESET : "");
+    bool dir_target = f->loc.path && f->loc.target && strcmp(f->loc.path, f->loc.target) != 0 &&
+                      strcmp(f->loc.target, "-") != 0;
+    if (dir_target) {
+        put_safe(out, f->loc.target);
+        fputs(f->loc.target[strlen(f->loc.target) - 1] == '/' ? "" : "/", out);
+    }
+    put_safe(out, f->loc.path ? f->loc.path : f->loc.target);
+    fprintf(out, ":%llu:%llu", (unsigned long long)f->loc.line,
+            (unsigned long long)f->loc.column);
+    if (f->state != RMG_STATE_PRESENT)
+        fprintf(out, "  (%s)", rmg_state_name(f->state));
+    fputc('\n', out);
+}
+
+void rmg_report_text(FILE *out, const struct rmg_results *r, const struct rmg_report_opts *o)
+{
+    struct group *g = calloc(r->n_findings ? r->n_findings : 1, sizeof *g);
+    size_t *member = calloc(r->n_findings ? r->n_findings : 1, sizeof *member);
+    if (!g || !member) {
+        free(g);
+        free(member);
+        fputs("rummage: out of memory while writing the report\n", out);
+        return;
+    }
+    size_t ng = 0;
+    size_t by_sev[4] = {0};
+    for (size_t i = 0; i < r->n_findings; i++) {
+        const struct rmg_finding *f = &r->findings[i];
+        size_t k;
+        for (k = 0; k < ng; k++)
+            if (strcmp(r->findings[g[k].first].fingerprint, f->fingerprint) == 0)
+                break;
+        if (k == ng) {
+            g[ng++] = (struct group){i, 0, f->severity};
+            by_sev[f->severity]++;
+        }
+        g[k].count++;
+        if (f->severity > g[k].sev)
+            g[k].sev = f->severity;
+        member[i] = k;
+    }
+    /* Map each finding to its group's first index so sorting groups keeps membership. */
+    for (size_t i = 0; i < r->n_findings; i++)
+        member[i] = g[member[i]].first;
+    if (ng > 1)
+        qsort(g, ng, sizeof *g, cmp_group);
+
+    char bytes[32];
+    human_bytes(r->stats.bytes, bytes, sizeof bytes);
+    if (ng == 0) {
+        fprintf(out, "%sNo secrets found%s", o->color ? BOLD : "", o->color ? RESET : "");
+    } else {
+        fprintf(out, "%s%zu secret%s%s in %zu finding%s (", o->color ? BOLD : "", ng,
+                ng == 1 ? "" : "s", o->color ? RESET : "", r->n_findings,
+                r->n_findings == 1 ? "" : "s");
+        bool first = true;
+        for (int s = 3; s >= 0; s--) {
+            if (!by_sev[s])
+                continue;
+            fprintf(out, "%s%zu %s", first ? "" : ", ", by_sev[s],
+                    rmg_severity_name((enum rmg_severity)s));
+            first = false;
+        }
+        fputc(')', out);
+    }
+    fprintf(out, " · %llu file%s, %s scanned in %.2f s",
+            (unsigned long long)r->stats.files, r->stats.files == 1 ? "" : "s", bytes,
+            r->stats.seconds);
+    if (o->suppressed)
+        fprintf(out, " · %zu allowed by config", o->suppressed);
+    if (r->n_errors)
+        fprintf(out, " · %zu error%s (on stderr)", r->n_errors, r->n_errors == 1 ? "" : "s");
+    fputs("\n", out);
+
+    for (size_t k = 0; k < ng; k++) {
+        const struct rmg_finding *f = &r->findings[g[k].first];
+        char red[64];
+        fputc('\n', out);
+        fprintf(out, "%s%-8s%s  %s", o->color ? sev_color(g[k].sev) : "", upper_sev(g[k].sev),
+                o->color ? RESET : "", o->color ? BOLD : "");
+        put_safe(out, f->rule->title);
+        fprintf(out, "%s  %s[", o->color ? RESET : "", o->color ? DIM : "");
+        put_safe(out, f->rule->id);
+        fprintf(out, ", %s]%s\n", rmg_confidence_name(f->confidence), o->color ? RESET : "");
+        fprintf(out, "    %ssecret%s  ", o->color ? DIM : "", o->color ? RESET : "");
+        if (o->show_secrets)
+            rmg_fputs_safe(out, f->secret, f->secret_len);
+        else {
+            rmg_redact(f->secret, f->secret_len, red, sizeof red);
+            fputs(red, out);
+        }
+        fprintf(out, "   fingerprint %.12s", f->fingerprint);
+        if (g[k].count > 1)
+            fprintf(out, "   %zu locations", g[k].count);
+        fputc('\n', out);
+        size_t shown = 0;
+        for (size_t i = g[k].first; i < r->n_findings; i++) {
+            if (member[i] != g[k].first)
+                continue;
+            if (shown == 20) {
+                fprintf(out, "    ...     and %zu more (all in --format json)\n", g[k].count - 20);
+                break;
+            }
+            location_line(out, &r->findings[i], o->color);
+            shown++;
+        }
+        fprintf(out, "    %sfix%s     ", o->color ? DIM : "", o->color ? RESET : "");
+        put_safe(out, f->rule->remedy);
+        fputc('\n', out);
+    }
+    free(g);
+    free(member);
+}
+
+void rmg_report_errors(FILE *out, const struct rmg_results *r)
+{
+    for (size_t i = 0; i < r->n_errors; i++) {
+        const struct rmg_error *e = &r->errors[i];
+        fputs(e->status <= RMG_SKIP ? "rummage: warning: " : "rummage: error: ", out);
+        put_safe(out, e->target);
+        if (e->path) {
+            fputs(": ", out);
+            put_safe(out, e->path);
+        }
+        fputs(": ", out);
+        put_safe(out, e->message);
+        fputc('\n', out);
+    }
+}

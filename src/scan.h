@@ -1,0 +1,19 @@
+/* scan.h: runs a scan over the user's targets: decides what each target is and hands it to
+ * its source. */
+#ifndef RMG_SCAN_H
+#define RMG_SCAN_H
+
+#include "rummage.h"
+
+struct rmg_scan_ctx {
+    const struct rmg_rules *rules; /* compiled, borrowed */
+    struct rmg_scan_opts opts;
+    int jobs;
+};
+
+/* Scans every target (a file, a directory, or "-" for stdin) into out; an error in one
+ * target is recorded in out and the others are still scanned. Returns the worst status. */
+enum rmg_status rmg_scan_targets(const struct rmg_scan_ctx *ctx, char *const *targets,
+                                 size_t n_targets, struct rmg_results *out);
+
+#endif

@@ -1,0 +1,45 @@
+/* util.h: small helpers shared by the modules: allocation, buffers, hashing, escaping. */
+#ifndef RMG_UTIL_H
+#define RMG_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Growable byte buffer; always NUL-terminated when data != NULL. */
+struct rmg_buf {
+    char *data;
+    size_t len, cap;
+};
+
+bool rmg_buf_append(struct rmg_buf *b, const void *data, size_t len);
+bool rmg_buf_puts(struct rmg_buf *b, const char *s);
+bool rmg_buf_printf(struct rmg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void rmg_buf_free(struct rmg_buf *b);
+
+/* strdup that accepts NULL (returns NULL). */
+char *rmg_strdup(const char *s);
+char *rmg_strndup(const char *s, size_t n);
+/* Bounded formatted write that always terminates; returns dst. */
+char *rmg_fmt(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Hex sha256 of data (out gets 64 chars and a NUL). */
+void rmg_sha256_hex(const void *data, size_t len, char out[65]);
+
+/* Reads a whole file into memory (NUL-terminated), refusing files larger than max.
+ * Returns false with a message in err. Caller frees *out. */
+bool rmg_read_file(const char *path, size_t max, char **out, size_t *len, char *err,
+                   size_t errlen);
+
+/* Writes text from an untrusted source to a terminal or log: control bytes, DEL, invalid UTF-8
+ * and backslash become \xHH / \\ escapes (libarchive's safe_fprintf idea). */
+void rmg_fputs_safe(FILE *f, const char *s, size_t len);
+/* Same, into a buffer. */
+bool rmg_buf_put_safe(struct rmg_buf *b, const char *s, size_t len);
+
+/* Monotonic seconds. */
+double rmg_now(void);
+
+#endif
