@@ -53,7 +53,7 @@ $(BUILD)/obj $(BUILD)/tests:
 	mkdir -p $@
 
 $(BUILD)/embed: src/tools/embed.c | $(BUILD)/obj
-	$(CC) -O1 -o $@ $<
+	$(CC) -O1 -D_GNU_SOURCE $(DEFS) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
 
 $(BUILD)/rules_builtin.c: $(BUILD)/embed $(RULE_FILES)
 	$(BUILD)/embed $@ $(RULE_FILES)

@@ -37,6 +37,10 @@ struct rmg_builtin_file {
 };
 extern const struct rmg_builtin_file rmg_builtin_rules[];
 extern const size_t rmg_builtin_rules_count;
+/* Per built-in rule, in load order: Vectorscan's width of its regex, computed at build time
+ * (0 when the build has no Vectorscan or it cannot analyse the regex). */
+extern const unsigned rmg_builtin_widths[];
+extern const size_t rmg_builtin_widths_count;
 
 static const char *const severity_names[] = {"low", "medium", "high", "critical"};
 
@@ -448,6 +452,7 @@ enum rmg_status rmg_rules_add_json(struct rmg_rules *rules, const char *json, si
 
 enum rmg_status rmg_rules_add_builtin(struct rmg_rules *rules, char *err, size_t errlen)
 {
+    size_t first = rules->n;
     for (size_t i = 0; i < rmg_builtin_rules_count; i++) {
         char origin[256];
         rmg_fmt(origin, sizeof origin, "builtin:%s", rmg_builtin_rules[i].name);
@@ -455,6 +460,13 @@ enum rmg_status rmg_rules_add_builtin(struct rmg_rules *rules, char *err, size_t
                                                 rmg_builtin_rules[i].len, origin, err, errlen);
         if (st != RMG_OK)
             return st;
+    }
+    if (rules->n - first == rmg_builtin_widths_count) {
+        for (size_t k = 0; k < rmg_builtin_widths_count; k++) {
+            struct rmg_rule_impl *ri = rules->rules[first + k];
+            ri->width = rmg_builtin_widths[k];
+            ri->width_known = ri->width != 0;
+        }
     }
     return RMG_OK;
 }
@@ -535,6 +547,17 @@ enum rmg_status rmg_rules_add_path(struct rmg_rules *rules, const char *path, ch
 
 /* ---- compiling ------------------------------------------------------------------------ */
 
+/* The span of a rule from the regex width (0 = unknown, UINT_MAX = unbounded) and the rule's
+ * own max_span, whichever is smaller. */
+static void set_span(struct rmg_rule_impl *ri, unsigned width)
+{
+    bool bounded = width > 0 && width != UINT_MAX && width <= MAX_SPAN;
+    if (!ri->span_given)
+        ri->pub.max_span = bounded ? width : DEFAULT_SPAN;
+    else if (bounded && width < ri->pub.max_span)
+        ri->pub.max_span = width;
+}
+
 #ifdef RMG_HAVE_VECTORSCAN
 /* A keyword as a Vectorscan literal pattern: every byte hex-escaped. */
 static char *keyword_pattern(const char *kw)
@@ -549,31 +572,32 @@ static char *keyword_pattern(const char *kw)
     return p;
 }
 
-/* Computes the rule's span from Vectorscan's analysis and says whether its regex compiles in
- * prefilter mode. */
-static void hs_analyse(struct rmg_rule_impl *ri)
+/* The longest match Vectorscan's analysis allows (UINT_MAX: unbounded; 0: it cannot analyse
+ * the regex). Built-in rules carry the figure computed at build time by the same call. */
+static unsigned regex_width(const struct rmg_rule_impl *ri)
 {
+    if (ri->width_known)
+        return ri->width;
     hs_expr_info_t *info = NULL;
     hs_compile_error_t *ce = NULL;
-    ri->in_vectorscan = false;
     if (hs_expression_info(ri->pub.regex, HS_FLAG_PREFILTER, &info, &ce) != HS_SUCCESS) {
         hs_free_compile_error(ce);
-        return;
+        return 0;
     }
     unsigned width = info->max_width;
     free(info);
-    hs_database_t *db = NULL;
-    if (hs_compile(ri->pub.regex, HS_FLAG_PREFILTER, HS_MODE_BLOCK, NULL, &db, &ce) !=
-        HS_SUCCESS) {
-        hs_free_compile_error(ce);
-        return;
-    }
-    hs_free_database(db);
-    ri->in_vectorscan = true;
-    if (!ri->span_given)
-        ri->pub.max_span = width == UINT_MAX || width > MAX_SPAN ? DEFAULT_SPAN : width;
-    else if (width < ri->pub.max_span)
-        ri->pub.max_span = width;
+    return width;
+}
+
+/* Rules with keywords are selected by their keywords (a literal database compiles in
+ * milliseconds where hundreds of prefilter regexes take minutes); a rule without keywords has
+ * its regex compiled in prefilter mode when its match is short, and is scanned in full
+ * otherwise. */
+static void hs_analyse(struct rmg_rule_impl *ri)
+{
+    unsigned width = regex_width(ri);
+    ri->in_vectorscan = ri->pub.n_keywords == 0 && width > 0 && width <= 4096;
+    set_span(ri, width);
 }
 
 static enum rmg_status hs_build(struct rmg_rules *rules, char *err, size_t errlen)
@@ -617,8 +641,17 @@ static enum rmg_status hs_build(struct rmg_rules *rules, char *err, size_t errle
     if (hs_compile_multi(exprs, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL, &db, &ce) !=
         HS_SUCCESS) {
         int bad = ce->expression;
+        struct rmg_rule_impl *bad_rule =
+            bad >= 0 && (size_t)bad < n ? rules->rules[ids[bad]] : NULL;
+        if (bad_rule && bad_rule->in_vectorscan) {
+            /* The regex passed analysis but not compilation: scan that rule in full. */
+            hs_free_compile_error(ce);
+            bad_rule->in_vectorscan = false;
+            st = RMG_WARN;
+            goto out;
+        }
         rmg_fmt(err, errlen, "vectorscan: %s (rule %s)", ce->message,
-                bad >= 0 && (size_t)bad < n ? rules->rules[ids[bad]]->pub.id : "?");
+                bad_rule ? bad_rule->pub.id : "?");
         hs_free_compile_error(ce);
         st = RMG_EINPUT;
         goto out;
@@ -693,11 +726,27 @@ enum rmg_status rmg_rules_compile(struct rmg_rules *rules, enum rmg_engine_kind 
         /* The span comes from the same analysis whichever engine runs, so both engines
          * confine matches identically. */
         hs_analyse(ri);
+#else
+        set_span(ri, ri->width_known ? ri->width : 0);
 #endif
         if (!ri->pub.max_span)
             ri->pub.max_span = DEFAULT_SPAN;
         if (ri->pub.max_span > rules->max_span)
             rules->max_span = ri->pub.max_span;
+    }
+#ifdef RMG_HAVE_VECTORSCAN
+    if (engine == RMG_ENGINE_VECTORSCAN) {
+        enum rmg_status st;
+        while ((st = hs_build(rules, err, errlen)) == RMG_WARN)
+            ;
+        if (st != RMG_OK)
+            return st;
+    }
+#endif
+    if (engine == RMG_ENGINE_PCRE2) {
+        rules->ac = rmg_ac_build(rules);
+        if (!rules->ac)
+            return RMG_ENOMEM;
     }
     size_t n_always = 0;
     rules->always = calloc(rules->n ? rules->n : 1, sizeof *rules->always);
@@ -711,18 +760,6 @@ enum rmg_status rmg_rules_compile(struct rmg_rules *rules, enum rmg_engine_kind 
             rules->always[n_always++] = i;
     }
     rules->n_always = n_always;
-#ifdef RMG_HAVE_VECTORSCAN
-    if (engine == RMG_ENGINE_VECTORSCAN) {
-        enum rmg_status st = hs_build(rules, err, errlen);
-        if (st != RMG_OK)
-            return st;
-    }
-#endif
-    if (engine == RMG_ENGINE_PCRE2) {
-        rules->ac = rmg_ac_build(rules);
-        if (!rules->ac)
-            return RMG_ENOMEM;
-    }
     const struct rmg_buf *h = rules->sources_hash;
     rmg_sha256_hex(h->data ? h->data : "", h->len, rules->hash);
     rules->compiled = true;

@@ -22,6 +22,8 @@ struct rmg_rule_impl {
     struct cJSON *examples;     /* owned; for `rules check` */
     bool span_given;            /* max_span came from the rule file */
     bool in_vectorscan;         /* regex compiled into the Vectorscan database */
+    bool width_known;           /* width below was computed at build time */
+    unsigned width;             /* Vectorscan's max_width of the regex */
 };
 
 struct rmg_rules {

@@ -1,4 +1,4 @@
-/* validate.c: offline validators (token checksums, key armour, JWT shape) and the placeholder test. */
+/* validate.c: offline validators (checksums, key armour, JWT shape) and the placeholder test. */
 
 /*
  * DESIGN
@@ -387,6 +387,24 @@ static bool line_has(const char *line, size_t n, char c)
 
 enum armour { ARMOUR_DER, ARMOUR_OPENSSH, ARMOUR_PGP };
 
+/* Where the "=XXXX" CRC24 of a PGP armour starts in a line: at its start, or after a
+ * space when the block was flattened onto one line. SIZE_MAX when absent. */
+static size_t pgp_crc_at(const char *line, size_t n)
+{
+    for (size_t p = 0; p + 5 <= n; p++) {
+        if (line[p] != '=' || (p > 0 && !is_space((unsigned char)line[p - 1])))
+            continue;
+        if (p + 5 < n && !is_space((unsigned char)line[p + 5]))
+            continue;
+        bool digits = true;
+        for (size_t i = p + 1; i < p + 5; i++)
+            digits = digits && b64_value((unsigned char)line[i], false) >= 0;
+        if (digits)
+            return p;
+    }
+    return SIZE_MAX;
+}
+
 /* Decodes the body of an armoured block: RFC 1421 / RFC 4880 header lines ("Key: value")
  * first, then base64 lines; for PGP the "=XXXX" CRC24 line ends the body. A body cut
  * short (complete false) drops its final partial quantum instead of failing on it. */
@@ -402,9 +420,8 @@ static size_t decode_armour_body(const char *body, size_t n, enum armour kind, b
     b64_init(&d, out, cap, false);
     *encrypted = false;
     while (next_line(&it, &line, &line_len) && !d.bad) {
-        if (line_len == 0) {
+        if (line_len == 0)
             continue;
-        }
         if (in_headers && line_has(line, line_len, ':')) {
             if (starts_with(line, line_len, "Proc-Type:") &&
                 ci_contains(line, line_len, "ENCRYPTED"))
@@ -412,8 +429,13 @@ static size_t decode_armour_body(const char *body, size_t n, enum armour kind, b
             continue;
         }
         in_headers = false;
-        if (kind == ARMOUR_PGP && line[0] == '=' && line_len == 5)
-            break;
+        if (kind == ARMOUR_PGP) {
+            size_t crc = pgp_crc_at(line, line_len);
+            if (crc != SIZE_MAX) {
+                b64_put_line(&d, line, crc);
+                break;
+            }
+        }
         b64_put_line(&d, line, line_len);
     }
     if (!complete && !d.bad)

@@ -1,0 +1,78 @@
+#!/bin/bash
+# Test driver: unit tests (cmocka, TAP output), rule examples (both engines), CLI tests.
+# Usage: tests/run.sh [unit|rules|cli]...   (default: all). Ends with "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+export RUMMAGE="$PWD/$BUILD/rummage"
+parts=${*:-unit rules cli}
+passed=0
+failed=0
+failures=()
+
+count_tap() { # name, file with TAP output
+    local p f
+    p=$(grep -cE '^ok ' "$2")
+    f=$(grep -cE '^not ok ' "$2")
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if [ "$f" -gt 0 ]; then
+        failures+=("$1")
+        grep -E '^not ok|^#' "$2" | head -40
+    fi
+}
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+for part in $parts; do
+    case $part in
+    unit)
+        for t in "$BUILD"/tests/test_*; do
+            [ -x "$t" ] || continue
+            name=$(basename "$t")
+            echo "== unit: $name"
+            CMOCKA_MESSAGE_OUTPUT=TAP "$t" >"$tmp/$name.out" 2>&1
+            rc=$?
+            count_tap "$name" "$tmp/$name.out"
+            if [ $rc -ne 0 ] && ! grep -q '^not ok' "$tmp/$name.out"; then
+                echo "$name exited $rc without a failing test (crash?):"; tail -20 "$tmp/$name.out"
+                failed=$((failed + 1)); failures+=("$name (exit $rc)")
+            fi
+        done
+        ;;
+    rules)
+        for engine in vectorscan pcre2; do
+            echo "== rules check --engine $engine"
+            "$RUMMAGE" rules check --engine "$engine" >"$tmp/rules.out" 2>&1
+            rc=$?
+            grep '^FAIL' "$tmp/rules.out" | head -40
+            line=$(grep '^rules check:' "$tmp/rules.out")
+            echo "$line"
+            p=$(echo "$line" | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\1/p')
+            f=$(echo "$line" | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\2/p')
+            if [ -z "$p" ]; then
+                cat "$tmp/rules.out"; failed=$((failed + 1)); failures+=("rules check $engine (no summary)")
+                continue
+            fi
+            passed=$((passed + p)); failed=$((failed + f))
+            if [ "$f" -gt 0 ] || [ $rc -ne 0 ]; then failures+=("rules check $engine"); fi
+        done
+        ;;
+    cli)
+        echo "== cli"
+        python3 tests/cli/test_cli.py >"$tmp/cli.out" 2>&1
+        count_tap cli "$tmp/cli.out"
+        if ! grep -qE '^(ok|not ok) ' "$tmp/cli.out"; then
+            cat "$tmp/cli.out"; failed=$((failed + 1)); failures+=("cli (no tests ran)")
+        fi
+        ;;
+    *) echo "unknown part: $part"; exit 2 ;;
+    esac
+done
+
+if [ ${#failures[@]} -gt 0 ]; then
+    echo "failed: ${failures[*]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
