@@ -15,7 +15,7 @@ BUILD     ?= build$(if $(SANITIZE),-san)
 # Build and test dependencies (Debian 12 package names).
 DEB_BUILD := build-essential pkg-config libpcre2-dev libarchive-dev libcjson-dev \
              libssl-dev zlib1g-dev libvectorscan-dev libcmocka-dev
-DEB_TEST  := python3 clang libclang-rt-14-dev time
+DEB_TEST  := python3 openssl openssh-client clang libclang-rt-14-dev time
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 
 PKGS      := libpcre2-8 libarchive libcjson libcrypto zlib
@@ -89,8 +89,10 @@ demo: deps
 check: deps
 	@$(MAKE) --no-print-directory _check
 
+# The sample's secrets are generated fresh (samples/generate.py): the repository holds none.
 _demo: $(BUILD)/rummage
-	$(BUILD)/rummage scan samples/leaky-app || test $$? -eq 1
+	python3 samples/generate.py $(BUILD)/demo/leaky-app
+	$(BUILD)/rummage scan $(BUILD)/demo/leaky-app || test $$? -eq 1
 
 test: _check
 _check: $(BUILD)/rummage $(UNIT_BIN)
