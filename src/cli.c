@@ -107,7 +107,6 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
         {"engine", required_argument, NULL, O_ENGINE},
         {"chunk-size", required_argument, NULL, O_CHUNK},
         {"color", required_argument, NULL, O_COLOR},
-        {"colour", required_argument, NULL, O_COLOR},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -143,7 +142,7 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
     bool no_config = false;
     optind = first;
     int ch;
-    while ((ch = getopt_long(argc, argv, "+f:o:j:qvhV", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "f:o:j:qvhV", opts, NULL)) != -1) {
         switch (ch) {
         case 'f':
             if (strcmp(optarg, "text") == 0)

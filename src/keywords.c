@@ -183,7 +183,8 @@ struct rmg_ac *rmg_ac_build(const struct rmg_rules *rules)
     unsigned pos = 0;
     for (unsigned s = 0; s < t.n; s++) {
         ac->out_start[s] = pos;
-        memcpy(ac->out + pos, t.rules[s], t.n_rules[s] * sizeof *ac->out);
+        if (t.n_rules[s])
+            memcpy(ac->out + pos, t.rules[s], t.n_rules[s] * sizeof *ac->out);
         pos += t.n_rules[s];
     }
     ac->out_start[t.n] = pos;

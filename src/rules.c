@@ -274,6 +274,20 @@ static struct rmg_rule_impl *parse_rule(const cJSON *o, const char *origin, char
         rmg_fmt(why, whylen, "\"severity\" must be critical, high, medium or low");
         goto fail;
     }
+    {
+        /* Fail the document here, naming the rule, rather than at compile time. */
+        int ec;
+        PCRE2_SIZE eo;
+        pcre2_code *code = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED,
+                                         PCRE2_USE_OFFSET_LIMIT, &ec, &eo, NULL);
+        if (!code) {
+            PCRE2_UCHAR msg[160];
+            pcre2_get_error_message(ec, msg, sizeof msg);
+            rmg_fmt(why, whylen, "\"regex\": %s at offset %zu", (char *)msg, (size_t)eo);
+            goto fail;
+        }
+        pcre2_code_free(code);
+    }
     r->title = strdup(title);
     r->regex = strdup(regex);
     r->origin = strdup(origin);
