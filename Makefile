@@ -125,9 +125,8 @@ fuzz-smoke: fuzz
 	done
 
 install: $(BUILD)/rummage
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/rummage $(DESTDIR)$(PREFIX)/bin/rummage
-	install -m 0644 docs/rummage.1 $(DESTDIR)$(PREFIX)/share/man/man1/rummage.1
 
 clean:
 	rm -rf build build-san build-fuzz
