@@ -154,6 +154,18 @@ void rmg_results_sort(struct rmg_results *r)
 
 void rmg_redact(const char *secret, size_t len, char *out, size_t outlen)
 {
+    /* A PEM block's armour line says what it is and is no secret: show it. */
+    static const char begin[] = "-----BEGIN ";
+    if (len > sizeof begin && memcmp(secret, begin, sizeof begin - 1) == 0) {
+        size_t end = sizeof begin - 1;
+        while (end < len && end < 64 && secret[end] >= 0x20 && secret[end] < 0x7f &&
+               secret[end] != '-')
+            end++;
+        if (end + 5 <= len && memcmp(secret + end, "-----", 5) == 0) {
+            rmg_fmt(out, outlen, "%.*s…(%zu)", (int)(end + 5), secret, len);
+            return;
+        }
+    }
     /* Show a recognisable prefix (the token kind, e.g. "ghp_") but never enough to matter:
      * at most 4 characters and at most a quarter of the secret; none for short ones. */
     size_t show = len >= 16 ? 4 : len >= 12 ? 2 : 0;

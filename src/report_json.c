@@ -46,7 +46,7 @@ static cJSON *json_string(const char *s)
 static cJSON *finding_json(const struct rmg_finding *f, const struct rmg_report_opts *o)
 {
     cJSON *j = cJSON_CreateObject();
-    char red[64];
+    char red[128];
     cJSON_AddItemToObject(j, "rule", json_string(f->rule->id));
     cJSON_AddItemToObject(j, "title", json_string(f->rule->title));
     cJSON_AddStringToObject(j, "severity", rmg_severity_name(f->severity));

@@ -143,7 +143,7 @@ void rmg_report_text(FILE *out, const struct rmg_results *r, const struct rmg_re
 
     for (size_t k = 0; k < ng; k++) {
         const struct rmg_finding *f = &r->findings[g[k].first];
-        char red[64];
+        char red[128];
         fputc('\n', out);
         fprintf(out, "%s%-8s%s  %s", o->color ? sev_color(g[k].sev) : "", upper_sev(g[k].sev),
                 o->color ? RESET : "", o->color ? BOLD : "");

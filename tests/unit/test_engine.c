@@ -288,6 +288,9 @@ static void redaction(void **state)
     assert_string_equal(out, "…(8)");
     rmg_redact("abcdefghijkl", 12, out, sizeof out);
     assert_string_equal(out, "ab…(12)");
+    static const char pem[] = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBv3\n-----END EC PRIVATE KEY-----";
+    rmg_redact(pem, sizeof pem - 1, out, sizeof out);
+    assert_string_equal(out, "-----BEGIN EC PRIVATE KEY-----…(72)");
 }
 
 int main(void)
