@@ -23,14 +23,8 @@ static cJSON *json_string(const char *s)
     struct rmg_buf b = {0};
     size_t n = strlen(s);
     for (size_t i = 0; i < n;) {
-        size_t need = u[i] < 0x80 ? 1 : (u[i] & 0xE0) == 0xC0 ? 2 : (u[i] & 0xF0) == 0xE0 ? 3
-                                     : (u[i] & 0xF8) == 0xF0 ? 4 : 0;
-        bool ok = need > 0 && i + need <= n;
-        for (size_t k = 1; ok && k < need; k++)
-            ok = (u[i + k] & 0xC0) == 0x80;
-        if (ok && need == 2 && u[i] < 0xC2)
-            ok = false;
-        if (ok) {
+        size_t need = rmg_utf8_seq_len(u + i, n - i);
+        if (need) {
             rmg_buf_append(&b, s + i, need);
             i += need;
         } else {

@@ -158,8 +158,7 @@ fail:
     return false;
 }
 
-/* Length of a valid UTF-8 sequence starting at s (max n bytes), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t rmg_utf8_seq_len(const unsigned char *s, size_t n)
 {
     size_t need;
     unsigned min;
@@ -188,9 +187,19 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     }
     if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
         return 0;
-    /* Bidi overrides and isolates can reorder what a terminal shows: escape them too. */
-    if ((cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069))
-        return 0;
+    return need;
+}
+
+/* Like rmg_utf8_seq_len, but bidi overrides and isolates, which can reorder what a terminal
+ * shows, count as invalid so that they are escaped too. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    size_t need = rmg_utf8_seq_len(s, n);
+    if (need == 3) {
+        unsigned cp = ((s[0] & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
+        if ((cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069))
+            return 0;
+    }
     return need;
 }
 

@@ -39,6 +39,10 @@ void rmg_fputs_safe(FILE *f, const char *s, size_t len);
 /* Same, into a buffer. */
 bool rmg_buf_put_safe(struct rmg_buf *b, const char *s, size_t len);
 
+/* Length of the valid UTF-8 sequence at s (at most n bytes): 1-4, or 0 when the bytes are not
+ * valid UTF-8 (overlong, surrogate, above U+10FFFF, truncated, stray continuation). */
+size_t rmg_utf8_seq_len(const unsigned char *s, size_t n);
+
 /* Monotonic seconds. */
 double rmg_now(void);
 
