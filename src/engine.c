@@ -351,11 +351,13 @@ static void confirm_window(struct rmg_scanner *sc, const struct rmg_rule_impl *r
 
 static void add_window(struct rmg_scanner *sc, size_t rule, size_t a, size_t b)
 {
+    if (sc->limit == 0)
+        return;
     if (a < sc->from)
         a = sc->from;
     if (b >= sc->limit)
         b = sc->limit - 1;
-    if (a > b || sc->limit == 0)
+    if (a > b)
         return;
     struct rule_windows *w = &sc->win[rule];
     if (w->n && a <= w->v[w->n - 1].b + 1 && b + 1 >= w->v[w->n - 1].a) {

@@ -91,7 +91,6 @@ enum rmg_status rmg_results_add_error(struct rmg_results *r, enum rmg_status sta
 {
     if (!reserve((void **)&r->errors, &r->cap_errors, r->n_errors + 1, sizeof *r->errors))
         return RMG_ENOMEM;
-    struct rmg_buf msg = {0};
     char small[1024];
     va_list ap;
     va_start(ap, fmt);
@@ -102,7 +101,6 @@ enum rmg_status rmg_results_add_error(struct rmg_results *r, enum rmg_status sta
     e->target = rmg_strdup(target ? target : "");
     e->path = rmg_strdup(path);
     e->message = rmg_strdup(small);
-    rmg_buf_free(&msg);
     if (!e->target || !e->message || (path && !e->path)) {
         error_free(e);
         return RMG_ENOMEM;
