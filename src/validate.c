@@ -785,7 +785,8 @@ static bool has_word(const char *s, size_t n, const char *word)
     return false;
 }
 
-/* Longest run of one character and the count of the most frequent one. */
+/* Longest run of one character (other than 'A', see below) and the count of the most
+ * frequent one. */
 static void char_stats(const char *s, size_t n, size_t *longest_run, size_t *most_common)
 {
     size_t counts[256] = {0};
@@ -793,7 +794,10 @@ static void char_stats(const char *s, size_t n, size_t *longest_run, size_t *mos
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         run = (i > 0 && s[i - 1] == s[i]) ? run + 1 : 1;
-        if (run > best_run)
+        /* Runs of 'A' are base64 of zero bytes, common in real tokens (Yandex's
+         * y0_AgAAAAAA..., macaroons, key bodies); as fillers they are caught by the
+         * most-frequent-character test instead. */
+        if (run > best_run && c != 'A')
             best_run = run;
         if (++counts[c] > best_count)
             best_count = counts[c];

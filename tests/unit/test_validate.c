@@ -651,6 +651,8 @@ static const struct placeholder_case PLACEHOLDER_CASES[] = {
     {"-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----", true},
 
     /* real-looking secrets: random tokens (synthetic), passwords, hashes */
+    /* base64 of zero bytes inside a real token (Yandex OAuth): not a filler */
+    {"y0_AgAAAAAAd3JmTqh4Vb_n2XkPqL8cW1sRzE6oYt9uGiHmBfN0aQxC5vKpD7lSj", false},
     {"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", false},
     {"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", false},
     {"Qo6RFObq9DsIFFFV3cvhVYn8X4q8SZ9w86KtKseU", false},
