@@ -52,7 +52,7 @@ $(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
 $(BUILD)/obj $(BUILD)/tests:
 	mkdir -p $@
 
-$(BUILD)/embed: src/tools/embed.c | $(BUILD)/obj
+$(BUILD)/embed: src/tools/embed.c src/regex_width.h | $(BUILD)/obj
 	$(CC) -O1 -D_GNU_SOURCE $(DEFS) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
 
 $(BUILD)/rules_builtin.c: $(BUILD)/embed $(RULE_FILES)

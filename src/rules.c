@@ -22,12 +22,17 @@
 
 #ifdef RMG_HAVE_VECTORSCAN
 #include <hs.h>
+
+#include "regex_width.h"
 #endif
 
 #include "util.h"
 
 #define DEFAULT_SPAN 4096
 #define MAX_SPAN 65536
+/* Keyword-less rules this short go into Vectorscan in prefilter mode; longer ones are
+ * slow to compile there and are scanned in full. */
+#define PREFILTER_MAX_WIDTH 4096
 #define MAX_RULE_FILE (16u << 20)
 
 struct rmg_builtin_file {
@@ -275,18 +280,18 @@ static struct rmg_rule_impl *parse_rule(const cJSON *o, const char *origin, char
         goto fail;
     }
     {
-        /* Fail the document here, naming the rule, rather than at compile time. */
+        /* Compiled here, so a bad regex fails its document naming the rule; JIT and the
+         * pattern's figures come in rmg_rules_compile. */
         int ec;
         PCRE2_SIZE eo;
-        pcre2_code *code = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED,
-                                         PCRE2_USE_OFFSET_LIMIT, &ec, &eo, NULL);
-        if (!code) {
+        ri->code = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED,
+                                 PCRE2_USE_OFFSET_LIMIT, &ec, &eo, NULL);
+        if (!ri->code) {
             PCRE2_UCHAR msg[160];
             pcre2_get_error_message(ec, msg, sizeof msg);
             rmg_fmt(why, whylen, "\"regex\": %s at offset %zu", (char *)msg, (size_t)eo);
             goto fail;
         }
-        pcre2_code_free(code);
     }
     r->title = strdup(title);
     r->regex = strdup(regex);
@@ -586,21 +591,10 @@ static char *keyword_pattern(const char *kw)
     return p;
 }
 
-/* The longest match Vectorscan's analysis allows (UINT_MAX: unbounded; 0: it cannot analyse
- * the regex). Built-in rules carry the figure computed at build time by the same call. */
+/* Built-in rules carry the width computed at build time by the same call. */
 static unsigned regex_width(const struct rmg_rule_impl *ri)
 {
-    if (ri->width_known)
-        return ri->width;
-    hs_expr_info_t *info = NULL;
-    hs_compile_error_t *ce = NULL;
-    if (hs_expression_info(ri->pub.regex, HS_FLAG_PREFILTER, &info, &ce) != HS_SUCCESS) {
-        hs_free_compile_error(ce);
-        return 0;
-    }
-    unsigned width = info->max_width;
-    free(info);
-    return width;
+    return ri->width_known ? ri->width : rmg_regex_width(ri->pub.regex);
 }
 
 /* Rules with keywords are selected by their keywords (a literal database compiles in
@@ -610,7 +604,7 @@ static unsigned regex_width(const struct rmg_rule_impl *ri)
 static void hs_analyse(struct rmg_rule_impl *ri)
 {
     unsigned width = regex_width(ri);
-    ri->in_vectorscan = ri->pub.n_keywords == 0 && width > 0 && width <= 4096;
+    ri->in_vectorscan = ri->pub.n_keywords == 0 && width > 0 && width <= PREFILTER_MAX_WIDTH;
     set_span(ri, width);
 }
 
@@ -691,20 +685,9 @@ bool rmg_rules_have_vectorscan(void)
 #endif
 }
 
-static enum rmg_status compile_pcre2(struct rmg_rules *rules, struct rmg_rule_impl *ri,
-                                     char *err, size_t errlen)
+/* JIT-compiles the rule's code (compiled when it was loaded) and records its figures. */
+static void compile_pcre2(struct rmg_rules *rules, struct rmg_rule_impl *ri)
 {
-    int ec;
-    PCRE2_SIZE eo;
-    ri->code = pcre2_compile((PCRE2_SPTR)ri->pub.regex, PCRE2_ZERO_TERMINATED,
-                             PCRE2_USE_OFFSET_LIMIT, &ec, &eo, NULL);
-    if (!ri->code) {
-        PCRE2_UCHAR msg[160];
-        pcre2_get_error_message(ec, msg, sizeof msg);
-        rmg_fmt(err, errlen, "%s: rule %s: regex: %s at offset %zu", ri->pub.origin,
-                ri->pub.id, (char *)msg, (size_t)eo);
-        return RMG_EINPUT;
-    }
     pcre2_jit_compile(ri->code, PCRE2_JIT_COMPLETE); /* interpreted if JIT is unavailable */
     int num = pcre2_substring_number_from_name(ri->code, (PCRE2_SPTR) "secret");
     ri->secret_group = num > 0 ? (uint32_t)num : 0;
@@ -715,7 +698,6 @@ static enum rmg_status compile_pcre2(struct rmg_rules *rules, struct rmg_rule_im
         rules->max_groups = groups + 1;
     if (lookbehind > rules->max_lookbehind)
         rules->max_lookbehind = lookbehind;
-    return RMG_OK;
 }
 
 enum rmg_status rmg_rules_compile(struct rmg_rules *rules, enum rmg_engine_kind engine,
@@ -733,9 +715,7 @@ enum rmg_status rmg_rules_compile(struct rmg_rules *rules, enum rmg_engine_kind 
     rules->max_groups = 1;
     for (size_t i = 0; i < rules->n; i++) {
         struct rmg_rule_impl *ri = rules->rules[i];
-        enum rmg_status st = compile_pcre2(rules, ri, err, errlen);
-        if (st != RMG_OK)
-            return st;
+        compile_pcre2(rules, ri);
 #ifdef RMG_HAVE_VECTORSCAN
         /* The span comes from the same analysis whichever engine runs, so both engines
          * confine matches identically. */
@@ -743,8 +723,6 @@ enum rmg_status rmg_rules_compile(struct rmg_rules *rules, enum rmg_engine_kind 
 #else
         set_span(ri, ri->width_known ? ri->width : 0);
 #endif
-        if (!ri->pub.max_span)
-            ri->pub.max_span = DEFAULT_SPAN;
         if (ri->pub.max_span > rules->max_span)
             rules->max_span = ri->pub.max_span;
     }

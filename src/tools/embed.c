@@ -7,21 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #ifdef RMG_HAVE_VECTORSCAN
-#include <hs.h>
+#include "../regex_width.h"
 #endif
 
 static unsigned width_of(const char *regex)
 {
 #ifdef RMG_HAVE_VECTORSCAN
-    hs_expr_info_t *info = NULL;
-    hs_compile_error_t *ce = NULL;
-    if (hs_expression_info(regex, HS_FLAG_PREFILTER, &info, &ce) != HS_SUCCESS) {
-        hs_free_compile_error(ce);
-        return 0;
-    }
-    unsigned w = info->max_width;
-    free(info);
-    return w;
+    return rmg_regex_width(regex);
 #else
     (void)regex;
     return 0;
