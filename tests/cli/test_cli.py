@@ -19,8 +19,10 @@ import sys
 import tempfile
 import time
 import traceback
-import zlib
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "samples"))
+from generate import checksummed  # noqa: E402  (samples/generate.py)
 
 ROOT = Path(__file__).resolve().parents[2]
 RUMMAGE = os.path.abspath(os.environ.get("RUMMAGE") or str(ROOT / "build" / "rummage"))
@@ -162,7 +164,6 @@ def main(argv):
 
 # ---------------------------------------------------------------------- secret makers
 
-B62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 ALNUM = string.ascii_letters + string.digits
 
 
@@ -170,19 +171,10 @@ def rand(alphabet, n):
     return "".join(rng.choice(alphabet) for _ in range(n))
 
 
-def base62(n, width=6):
-    s = ""
-    while n:
-        n, r = divmod(n, 62)
-        s = B62[r] + s
-    return s.rjust(width, "0")
-
-
 def github_token():
     """ghp_ + 30 random base62 + the 6-char base62 CRC32 of those 30 (GitHub's scheme: the
-    prefix is not checksummed)."""
-    body = rand(ALNUM, 30)
-    return "ghp_" + body + base62(zlib.crc32(body.encode()))
+    prefix is not checksummed); the one generator the demo sample uses too."""
+    return checksummed(rng, "ghp_")
 
 
 def aws_key_id():
