@@ -68,7 +68,7 @@ $(BUILD)/librummage.a: $(LIB_OBJ)
 $(BUILD)/rummage: $(BUILD)/obj/main.o $(BUILD)/librummage.a
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librummage.a | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/support.h $(BUILD)/librummage.a | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $< $(BUILD)/librummage.a \
 	    $(shell pkg-config --libs cmocka) $(LDLIBS)
 

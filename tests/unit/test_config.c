@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "rummage.h"
+#include "support.h"
 
 /* ------------------------------------------------------------------------ fixture */
 
@@ -57,11 +58,8 @@ static int setup(void **state)
     if (!mkdtemp(f->dir))
         return -1;
     snprintf(f->path, sizeof f->path, "%s/.rummage.json", f->dir);
-    char err[512];
-    f->rules = rmg_rules_new();
-    if (!f->rules ||
-        rmg_rules_add_json(f->rules, RULES, strlen(RULES), "test", err, sizeof err) != RMG_OK ||
-        rmg_rules_compile(f->rules, RMG_ENGINE_PCRE2, err, sizeof err) != RMG_OK)
+    f->rules = support_rules(RULES, RMG_ENGINE_PCRE2);
+    if (!f->rules)
         return -1;
     rmg_results_init(&f->res);
     rmg_config_init(&f->cfg);

@@ -15,6 +15,7 @@
 
 #include "rules_internal.h"
 #include "rummage.h"
+#include "support.h"
 #include "util.h"
 
 static struct rmg_rules *builtin(enum rmg_engine_kind e)
@@ -30,11 +31,9 @@ static struct rmg_rules *builtin(enum rmg_engine_kind e)
 
 static struct rmg_rules *custom(const char *json)
 {
-    char err[512] = "";
-    struct rmg_rules *r = rmg_rules_new();
-    if (rmg_rules_add_json(r, json, strlen(json), "test", err, sizeof err) != RMG_OK ||
-        rmg_rules_compile(r, RMG_ENGINE_AUTO, err, sizeof err) != RMG_OK)
-        fail_msg("rules: %s", err);
+    struct rmg_rules *r = support_rules(json, RMG_ENGINE_AUTO);
+    if (!r)
+        fail_msg("rules do not load (see stderr)");
     return r;
 }
 

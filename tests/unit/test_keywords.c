@@ -13,6 +13,7 @@
 
 #include "rules_internal.h"
 #include "rummage.h"
+#include "support.h"
 
 /* Overlapping keywords (the classic he/she/his/hers), one given in mixed case, a rule with two
  * keywords where one is a suffix of the other, and a keyword with bytes above 0x7f. */
@@ -97,13 +98,9 @@ static void naive(const struct rmg_rules *rules, const unsigned char *buf, size_
 
 static struct rmg_rules *load(void)
 {
-    char err[512] = "";
-    struct rmg_rules *r = rmg_rules_new();
-    assert_non_null(r);
-    if (rmg_rules_add_json(r, rules_json, strlen(rules_json), "test", err, sizeof err) != RMG_OK)
-        fail_msg("add: %s", err);
-    if (rmg_rules_compile(r, RMG_ENGINE_PCRE2, err, sizeof err) != RMG_OK)
-        fail_msg("compile: %s", err);
+    struct rmg_rules *r = support_rules(rules_json, RMG_ENGINE_PCRE2);
+    if (!r)
+        fail_msg("rules do not load (see stderr)");
     assert_int_equal(rmg_rules_engine(r), RMG_ENGINE_PCRE2);
     assert_non_null(r->ac);
     return r;

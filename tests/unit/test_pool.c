@@ -16,6 +16,7 @@
 
 #include "pool.h"
 #include "rummage.h"
+#include "support.h"
 #include "source_file.h"
 #include "util.h"
 
@@ -111,14 +112,9 @@ static int setup(void **state)
     if (mkfifo(path, 0644) != 0)
         return -1;
 
-    char err[512] = "";
-    fx->rules = rmg_rules_new();
-    if (rmg_rules_add_json(fx->rules, rules_json, strlen(rules_json), "test", err,
-                           sizeof err) != RMG_OK ||
-        rmg_rules_compile(fx->rules, RMG_ENGINE_AUTO, err, sizeof err) != RMG_OK) {
-        fprintf(stderr, "rules: %s\n", err);
+    fx->rules = support_rules(rules_json, RMG_ENGINE_AUTO);
+    if (!fx->rules)
         return -1;
-    }
     *state = fx;
     return 0;
 }

@@ -14,6 +14,7 @@
 
 #include "report.h"
 #include "rummage.h"
+#include "support.h"
 #include "util.h"
 
 static const char rules_json[] =
@@ -42,14 +43,9 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof *fx);
-    char err[512] = "";
-    fx->rules = rmg_rules_new();
-    if (rmg_rules_add_json(fx->rules, rules_json, strlen(rules_json), "test", err,
-                           sizeof err) != RMG_OK ||
-        rmg_rules_compile(fx->rules, RMG_ENGINE_AUTO, err, sizeof err) != RMG_OK) {
-        fprintf(stderr, "rules: %s\n", err);
+    fx->rules = support_rules(rules_json, RMG_ENGINE_AUTO);
+    if (!fx->rules)
         return -1;
-    }
     rmg_results_init(&fx->res);
     struct rmg_scanner *sc = rmg_scanner_new(fx->rules, NULL);
     if (!sc)
