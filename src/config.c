@@ -20,19 +20,12 @@ void rmg_config_init(struct rmg_config *c)
     c->fail_on = RMG_SEV_LOW;
 }
 
-static void free_strv(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
 void rmg_config_free(struct rmg_config *c)
 {
-    free_strv(c->rules_paths, c->n_rules_paths);
-    free_strv(c->allow_paths, c->n_allow_paths);
-    free_strv(c->allow_rules, c->n_allow_rules);
-    free_strv(c->allow_fingerprints, c->n_allow_fingerprints);
+    rmg_strv_free(c->rules_paths, c->n_rules_paths);
+    rmg_strv_free(c->allow_paths, c->n_allow_paths);
+    rmg_strv_free(c->allow_rules, c->n_allow_rules);
+    rmg_strv_free(c->allow_fingerprints, c->n_allow_fingerprints);
     for (size_t i = 0; i < c->n_allow_regexes; i++)
         pcre2_code_free(c->allow_regexes[i]);
     free(c->allow_regexes);
@@ -125,12 +118,12 @@ enum rmg_status rmg_config_load(struct rmg_config *c, const char *path, char *er
                          "allow.fingerprints", err, errlen) ||
             !append_strs(cJSON_GetObjectItemCaseSensitive(allow, "regexes"), &res, &nres, path,
                          "allow.regexes", err, errlen)) {
-            free_strv(res, nres);
+            rmg_strv_free(res, nres);
             goto out;
         }
         void **codes = realloc(c->allow_regexes, (c->n_allow_regexes + nres + 1) * sizeof *codes);
         if (!codes) {
-            free_strv(res, nres);
+            rmg_strv_free(res, nres);
             rmg_fmt(err, errlen, "%s: out of memory", path);
             goto out;
         }
@@ -145,12 +138,12 @@ enum rmg_status rmg_config_load(struct rmg_config *c, const char *path, char *er
                 pcre2_get_error_message(ec, msg, sizeof msg);
                 rmg_fmt(err, errlen, "%s: \"allow.regexes\"[%zu]: %s at offset %zu", path, i,
                         (char *)msg, (size_t)eo);
-                free_strv(res, nres);
+                rmg_strv_free(res, nres);
                 goto out;
             }
             c->allow_regexes[c->n_allow_regexes++] = code;
         }
-        free_strv(res, nres);
+        rmg_strv_free(res, nres);
     }
     st = RMG_OK;
 out:

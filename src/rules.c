@@ -113,13 +113,6 @@ struct rmg_rules *rmg_rules_new(void)
     return r;
 }
 
-static void free_strv(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
 static void rule_free(struct rmg_rule_impl *ri)
 {
     if (!ri)
@@ -130,9 +123,9 @@ static void rule_free(struct rmg_rule_impl *ri)
     free(ri->pub.regex);
     free(ri->pub.origin);
     free(ri->pub.validator);
-    free_strv(ri->pub.keywords, ri->pub.n_keywords);
-    free_strv(ri->pub.tags, ri->pub.n_tags);
-    free_strv(ri->pub.allow_values, ri->pub.n_allow_values);
+    rmg_strv_free(ri->pub.keywords, ri->pub.n_keywords);
+    rmg_strv_free(ri->pub.tags, ri->pub.n_tags);
+    rmg_strv_free(ri->pub.allow_values, ri->pub.n_allow_values);
     pcre2_code_free(ri->code);
     for (size_t i = 0; i < ri->n_allow_re; i++)
         pcre2_code_free(ri->allow_re[i]);
@@ -198,12 +191,12 @@ static bool get_strv(const cJSON *obj, const char *key, char ***out, size_t *n, 
     {
         if (!cJSON_IsString(it) || !it->valuestring[0]) {
             rmg_fmt(why, whylen, "\"%s\"[%zu] must be a non-empty string", key, i);
-            free_strv(v, i);
+            rmg_strv_free(v, i);
             return false;
         }
         v[i] = strdup(it->valuestring);
         if (!v[i]) {
-            free_strv(v, i);
+            rmg_strv_free(v, i);
             rmg_fmt(why, whylen, "out of memory");
             return false;
         }
@@ -373,12 +366,12 @@ static struct rmg_rule_impl *parse_rule(const cJSON *o, const char *origin, char
                 rmg_fmt(why, whylen, "\"allow.regexes\"[%zu]: %s at offset %zu", i,
                         (char *)msg, (size_t)eo);
                 ri->n_allow_re = i;
-                free_strv(res, nres);
+                rmg_strv_free(res, nres);
                 goto fail;
             }
             ri->n_allow_re = i + 1;
         }
-        free_strv(res, nres);
+        rmg_strv_free(res, nres);
     }
     const cJSON *ex = cJSON_GetObjectItemCaseSensitive(o, "examples");
     if (ex) {
@@ -560,7 +553,7 @@ enum rmg_status rmg_rules_add_path(struct rmg_rules *rules, const char *path, ch
     }
     if (res == RMG_ENOMEM)
         rmg_fmt(err, errlen, "%s: out of memory", path);
-    free_strv(names, n);
+    rmg_strv_free(names, n);
     return res;
 }
 

@@ -82,6 +82,13 @@ char *rmg_strndup(const char *s, size_t n)
     return p;
 }
 
+void rmg_strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
 char *rmg_fmt(char *dst, size_t cap, const char *fmt, ...)
 {
     va_list ap;

@@ -22,6 +22,8 @@ void rmg_buf_free(struct rmg_buf *b);
 /* strdup that accepts NULL (returns NULL). */
 char *rmg_strdup(const char *s);
 char *rmg_strndup(const char *s, size_t n);
+/* Frees n strings and the array holding them (either may be NULL). */
+void rmg_strv_free(char **v, size_t n);
 /* Bounded formatted write that always terminates; returns dst. */
 char *rmg_fmt(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
