@@ -108,8 +108,9 @@ bool rmg_rules_have_vectorscan(void);
 /* Where a finding is. Strings are owned by the finding. Layer fields are for image targets
  * (layer_index < 0 when not from a layer). */
 struct rmg_location {
-    char *target;
-    char *path;
+    char *target;    /* the target as the user named it */
+    char *image;     /* the image inside the target ("app:1.0", "@1", a ref name); may be NULL */
+    char *path;      /* in an image: absolute, nested archives joined by "!"; config: JSON path */
     uint64_t line;   /* 1-based */
     uint64_t column; /* 1-based, in bytes */
     uint64_t offset; /* byte offset of the secret in the file */
@@ -129,6 +130,9 @@ struct rmg_finding {
     enum rmg_severity severity;  /* the rule's, unless overridden */
     enum rmg_confidence confidence;
     enum rmg_state state;
+    int changed_layer;           /* DELETED/OVERWRITTEN: the layer that removed or replaced
+                                    the file, else -1 */
+    char *changed_by;            /* that layer's history created_by; may be NULL */
     struct rmg_location loc;
 };
 
@@ -168,6 +172,15 @@ enum rmg_status rmg_results_add_error(struct rmg_results *r, enum rmg_status sta
  * report uses. */
 void rmg_results_sort(struct rmg_results *r);
 void rmg_finding_free(struct rmg_finding *f);
+/* Deep copies (strings duplicated). Return false on out of memory, leaving dst empty. */
+bool rmg_finding_copy(struct rmg_finding *dst, const struct rmg_finding *src);
+bool rmg_location_copy(struct rmg_location *dst, const struct rmg_location *src);
+void rmg_location_free(struct rmg_location *l);
+/* Appends a finding to r, taking ownership of its strings (f is left empty). */
+enum rmg_status rmg_results_add_finding(struct rmg_results *r, struct rmg_finding *f);
+/* Advice that fits where a finding was (a deleted file that still ships, the image config, a
+ * layer), to go with the rule's remedy; NULL for a plain file. Static string. */
+const char *rmg_state_remedy(const struct rmg_finding *f);
 /* The redacted form of a secret: a short prefix, an ellipsis and the length, e.g.
  * "ghp_…(40)". Writes a NUL-terminated string into out. */
 void rmg_redact(const char *secret, size_t len, char *out, size_t outlen);

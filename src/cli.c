@@ -19,23 +19,37 @@ static const char help_text[] =
     "rummage: find the secrets baked into files, directories and container images.\n"
     "\n"
     "Usage:\n"
-    "  rummage scan [OPTIONS] TARGET...   scan files, directories or - (stdin)\n"
+    "  rummage scan [OPTIONS] TARGET...   scan images, files, directories or - (stdin)\n"
     "  rummage rules list [--format text|json] [--rules PATH]\n"
     "  rummage rules check [FILE...]      run every rule's examples (default: all rules)\n"
     "  rummage --version | --help\n"
     "\n"
     "Targets:\n"
-    "  FILE        a file, scanned as is\n"
-    "  DIR         every regular file below it (symlinks are not followed, special files\n"
-    "              are skipped); paths in reports are relative to DIR\n"
-    "  -           standard input\n"
+    "  docker-archive:PATH[:NAME:TAG|:@N]\n"
+    "              a `docker save` file (legacy or Docker 25+ layout, may be gzipped);\n"
+    "              every image in it, or the one named\n"
+    "  oci-archive:PATH[:REF]   an OCI image layout in a tar\n"
+    "  oci:DIR[:REF]            an OCI image layout directory\n"
+    "  dir:DIR     a directory, never read as an image\n"
+    "  FILE        an image archive (detected by content), or any file, scanned as is\n"
+    "  DIR         an OCI layout (detected by content), or every regular file below it\n"
+    "              (symlinks not followed, special files skipped; paths relative to DIR)\n"
+    "  -           standard input: an image stream (docker save app | rummage scan -)\n"
+    "              or any bytes\n"
     "\n"
     "Options:\n"
     "  -f, --format FORMAT     text (default) or json\n"
     "  -o, --output FILE       write the report to FILE (mode 0600, replaced atomically)\n"
     "      --fail-on SEVERITY  exit 1 if a finding is at or above SEVERITY:\n"
     "                          low (default), medium, high, critical\n"
+    "      --fail-on-state STATE  which findings count for the exit code: any (default)\n"
+    "                          or present (only secrets in the image's final filesystem)\n"
     "      --show-secrets      print secrets in full (never do this in a shared CI log)\n"
+    "      --platform OS/ARCH[/VARIANT]  the image of a multi-platform index to scan\n"
+    "                          (default: this machine's, e.g. linux/amd64)\n"
+    "      --all-platforms     scan every platform of a multi-platform index\n"
+    "      --max-archive-depth N  open archives inside images (jar, zip, whl, tar.gz...)\n"
+    "                          this deep (default 2; 0: never)\n"
     "      --rules PATH        add the rules of a JSON file or a directory of them\n"
     "      --config FILE       read allow-lists and rules from FILE (default: ./.rummage.json)\n"
     "      --no-config         do not read ./.rummage.json\n"
@@ -94,11 +108,16 @@ static bool parse_size(const char *s, size_t *out)
 
 bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_config *c)
 {
-    enum { O_FAIL_ON = 256, O_SHOW, O_RULES, O_CONFIG, O_NO_CONFIG, O_ENGINE, O_CHUNK, O_COLOR };
+    enum { O_FAIL_ON = 256, O_SHOW, O_RULES, O_CONFIG, O_NO_CONFIG, O_ENGINE, O_CHUNK, O_COLOR,
+           O_FAIL_STATE, O_PLATFORM, O_ALL_PLATFORMS, O_DEPTH };
     static const struct option opts[] = {
         {"format", required_argument, NULL, 'f'},
         {"output", required_argument, NULL, 'o'},
         {"fail-on", required_argument, NULL, O_FAIL_ON},
+        {"fail-on-state", required_argument, NULL, O_FAIL_STATE},
+        {"platform", required_argument, NULL, O_PLATFORM},
+        {"all-platforms", no_argument, NULL, O_ALL_PLATFORMS},
+        {"max-archive-depth", required_argument, NULL, O_DEPTH},
         {"show-secrets", no_argument, NULL, O_SHOW},
         {"rules", required_argument, NULL, O_RULES},
         {"config", required_argument, NULL, O_CONFIG},
@@ -161,6 +180,39 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
                 return false;
             }
             break;
+        case O_FAIL_STATE:
+            if (strcmp(optarg, "any") == 0)
+                c->fail_on_present_only = false;
+            else if (strcmp(optarg, "present") == 0)
+                c->fail_on_present_only = true;
+            else {
+                usage_error("--fail-on-state wants any or present, not '%s'", optarg);
+                return false;
+            }
+            break;
+        case O_PLATFORM: {
+            const char *slash = strchr(optarg, '/');
+            if (!slash || slash == optarg || !slash[1] || slash[1] == '/' ||
+                (strchr(slash + 1, '/') && (!strchr(slash + 1, '/')[1] ||
+                                            strchr(strchr(slash + 1, '/') + 1, '/')))) {
+                usage_error("--platform wants OS/ARCH or OS/ARCH/VARIANT (e.g. linux/arm64), "
+                            "not '%s'", optarg);
+                return false;
+            }
+            c->platform = optarg;
+            break;
+        }
+        case O_ALL_PLATFORMS: c->all_platforms = true; break;
+        case O_DEPTH: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || end == optarg || v < 0 || v > 16) {
+                usage_error("--max-archive-depth wants a number from 0 to 16, not '%s'", optarg);
+                return false;
+            }
+            c->max_archive_depth = (int)v;
+            break;
+        }
         case O_SHOW: c->show_secrets = true; break;
         case O_RULES:
             if (!add_rules_path(c, optarg)) {
@@ -221,7 +273,8 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
     c->targets = argv + optind;
     c->n_targets = (size_t)(argc - optind);
     if (*cmd == RMG_CMD_SCAN && c->n_targets == 0) {
-        usage_error("%s'scan' needs at least one target (a file, a directory, or -)", "");
+        usage_error("%s'scan' needs at least one target (an image, a file, a directory, or -)",
+                    "");
         return false;
     }
     if ((*cmd == RMG_CMD_RULES_LIST || *cmd == RMG_CMD_VERSION) && c->n_targets) {
@@ -323,8 +376,12 @@ int rmg_cli_scan(const struct rmg_config *c)
     if (c->verbosity > 0)
         fprintf(stderr, "rummage: %zu rules, engine %s\n", rmg_rules_count(rules),
                 rmg_rules_engine(rules) == RMG_ENGINE_VECTORSCAN ? "vectorscan" : "pcre2");
-    struct rmg_scan_ctx ctx = {.rules = rules, .jobs = c->jobs};
+    struct rmg_scan_ctx ctx = {.rules = rules, .jobs = c->jobs, .platform = c->platform,
+                               .all_platforms = c->all_platforms,
+                               .progress = c->verbosity > 0};
     ctx.opts.chunk_size = c->chunk_size;
+    rmg_limits_default(&ctx.limits);
+    ctx.limits.max_depth = c->max_archive_depth;
     struct rmg_results res;
     rmg_results_init(&res);
     enum rmg_status st = rmg_scan_targets(&ctx, c->targets, c->n_targets, &res);
@@ -354,7 +411,9 @@ int rmg_cli_scan(const struct rmg_config *c)
         failed_input = failed_input || res.errors[i].status >= RMG_EINPUT;
     bool over = false;
     for (size_t i = 0; i < res.n_findings; i++)
-        over = over || res.findings[i].severity >= c->fail_on;
+        over = over || (res.findings[i].severity >= c->fail_on &&
+                        (!c->fail_on_present_only || res.findings[i].state == RMG_STATE_PRESENT ||
+                         res.findings[i].state == RMG_STATE_CONFIG));
     rmg_results_clear(&res);
     rmg_rules_free(rules);
     if (!wrote || failed_input)

@@ -18,6 +18,7 @@ void rmg_config_init(struct rmg_config *c)
 {
     memset(c, 0, sizeof *c);
     c->fail_on = RMG_SEV_LOW;
+    c->max_archive_depth = 2;
 }
 
 void rmg_config_free(struct rmg_config *c)

@@ -15,6 +15,10 @@ struct rmg_config {
     enum rmg_format format;
     const char *output;           /* NULL: stdout */
     enum rmg_severity fail_on;
+    bool fail_on_present_only;    /* --fail-on-state present */
+    const char *platform;         /* --platform, or NULL for the host's */
+    bool all_platforms;
+    int max_archive_depth;        /* --max-archive-depth; default 2 */
     bool show_secrets;
     enum rmg_color color;
     int verbosity;                /* -1 quiet, 0 normal, 1+ verbose */

@@ -68,35 +68,6 @@ struct rmg_scanner {
     uint64_t total;
 };
 
-static void loc_free(struct rmg_location *l)
-{
-    free(l->target);
-    free(l->path);
-    free(l->layer_digest);
-    free(l->layer_diff_id);
-    free(l->created_by);
-    free(l->platform);
-    memset(l, 0, sizeof *l);
-}
-
-static bool loc_copy(struct rmg_location *dst, const struct rmg_location *src)
-{
-    *dst = *src;
-    dst->target = rmg_strdup(src->target);
-    dst->path = rmg_strdup(src->path);
-    dst->layer_digest = rmg_strdup(src->layer_digest);
-    dst->layer_diff_id = rmg_strdup(src->layer_diff_id);
-    dst->created_by = rmg_strdup(src->created_by);
-    dst->platform = rmg_strdup(src->platform);
-    if ((src->target && !dst->target) || (src->path && !dst->path) ||
-        (src->layer_digest && !dst->layer_digest) || (src->layer_diff_id && !dst->layer_diff_id) ||
-        (src->created_by && !dst->created_by) || (src->platform && !dst->platform)) {
-        loc_free(dst);
-        return false;
-    }
-    return true;
-}
-
 struct rmg_scanner *rmg_scanner_new(const struct rmg_rules *rules,
                                     const struct rmg_scan_opts *opts)
 {
@@ -148,7 +119,7 @@ void rmg_scanner_free(struct rmg_scanner *sc)
         free(sc->win[i].v);
     free(sc->win);
     free(sc->pos);
-    loc_free(&sc->loc);
+    rmg_location_free(&sc->loc);
     rmg_results_clear(&sc->pending);
     free(sc);
 }
@@ -156,8 +127,8 @@ void rmg_scanner_free(struct rmg_scanner *sc)
 enum rmg_status rmg_scanner_begin(struct rmg_scanner *sc, const struct rmg_location *loc,
                                   struct rmg_results *out)
 {
-    loc_free(&sc->loc);
-    if (!loc_copy(&sc->loc, loc))
+    rmg_location_free(&sc->loc);
+    if (!rmg_location_copy(&sc->loc, loc))
         return RMG_ENOMEM;
     sc->out = out;
     sc->len = 0;
@@ -251,7 +222,7 @@ static void add_finding(struct rmg_scanner *sc, const struct rmg_rule_impl *ri, 
     f->rule = &ri->pub;
     f->secret_len = se - ss;
     f->secret = rmg_strndup((const char *)sc->buf + ss, se - ss);
-    if (!f->secret || !loc_copy(&f->loc, &sc->loc)) {
+    if (!f->secret || !rmg_location_copy(&f->loc, &sc->loc)) {
         free(f->secret);
         sc->status = RMG_ENOMEM;
         return;
@@ -269,6 +240,7 @@ static void add_finding(struct rmg_scanner *sc, const struct rmg_rule_impl *ri, 
     f->severity = ri->pub.severity;
     f->confidence = conf;
     f->state = RMG_STATE_PRESENT;
+    f->changed_layer = -1;
     f->loc.offset = sc->base + ss;
     line_col(sc, ss, &f->loc.line, &f->loc.column);
     r->n_findings++;

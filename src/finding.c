@@ -12,6 +12,36 @@ void rmg_results_init(struct rmg_results *r)
     memset(r, 0, sizeof *r);
 }
 
+void rmg_location_free(struct rmg_location *l)
+{
+    if (!l)
+        return;
+    free(l->target);
+    free(l->image);
+    free(l->path);
+    free(l->layer_digest);
+    free(l->layer_diff_id);
+    free(l->created_by);
+    free(l->platform);
+    memset(l, 0, sizeof *l);
+}
+
+bool rmg_location_copy(struct rmg_location *dst, const struct rmg_location *src)
+{
+    *dst = *src;
+    char **fields[] = {&dst->target, &dst->image, &dst->path, &dst->layer_digest,
+                       &dst->layer_diff_id, &dst->created_by, &dst->platform};
+    bool ok = true;
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+        const char *s = *fields[i];
+        *fields[i] = rmg_strdup(s);
+        ok = ok && (!s || *fields[i]);
+    }
+    if (!ok)
+        rmg_location_free(dst);
+    return ok;
+}
+
 void rmg_finding_free(struct rmg_finding *f)
 {
     if (!f)
@@ -19,13 +49,30 @@ void rmg_finding_free(struct rmg_finding *f)
     if (f->secret)
         memset(f->secret, 0, f->secret_len);
     free(f->secret);
-    free(f->loc.target);
-    free(f->loc.path);
-    free(f->loc.layer_digest);
-    free(f->loc.layer_diff_id);
-    free(f->loc.created_by);
-    free(f->loc.platform);
+    free(f->changed_by);
+    rmg_location_free(&f->loc);
     memset(f, 0, sizeof *f);
+}
+
+bool rmg_finding_copy(struct rmg_finding *dst, const struct rmg_finding *src)
+{
+    *dst = *src;
+    dst->secret = NULL;
+    dst->changed_by = NULL;
+    if (!rmg_location_copy(&dst->loc, &src->loc)) {
+        memset(dst, 0, sizeof *dst);
+        return false;
+    }
+    dst->secret = malloc(src->secret_len + 1);
+    dst->changed_by = rmg_strdup(src->changed_by);
+    if (!dst->secret || (src->changed_by && !dst->changed_by)) {
+        dst->secret_len = 0;
+        rmg_finding_free(dst);
+        return false;
+    }
+    memcpy(dst->secret, src->secret, src->secret_len);
+    dst->secret[src->secret_len] = '\0';
+    return true;
 }
 
 static void error_free(struct rmg_error *e)
@@ -85,6 +132,16 @@ enum rmg_status rmg_results_merge(struct rmg_results *into, struct rmg_results *
     return RMG_OK;
 }
 
+enum rmg_status rmg_results_add_finding(struct rmg_results *r, struct rmg_finding *f)
+{
+    if (!reserve((void **)&r->findings, &r->cap_findings, r->n_findings + 1,
+                 sizeof *r->findings))
+        return RMG_ENOMEM;
+    r->findings[r->n_findings++] = *f;
+    memset(f, 0, sizeof *f);
+    return RMG_OK;
+}
+
 enum rmg_status rmg_results_add_error(struct rmg_results *r, enum rmg_status status,
                                       const char *target, const char *path, const char *fmt,
                                       ...)
@@ -122,6 +179,10 @@ static int cmp_finding(const void *pa, const void *pb)
     int c = cmp_nullable(a->loc.target, b->loc.target);
     if (c)
         return c;
+    if ((c = cmp_nullable(a->loc.image, b->loc.image)))
+        return c;
+    if ((c = cmp_nullable(a->loc.platform, b->loc.platform)))
+        return c;
     if (a->loc.layer_index != b->loc.layer_index)
         return a->loc.layer_index < b->loc.layer_index ? -1 : 1;
     if ((c = cmp_nullable(a->loc.path, b->loc.path)))
@@ -148,6 +209,36 @@ void rmg_results_sort(struct rmg_results *r)
         qsort(r->findings, r->n_findings, sizeof *r->findings, cmp_finding);
     if (r->n_errors > 1)
         qsort(r->errors, r->n_errors, sizeof *r->errors, cmp_error);
+}
+
+const char *rmg_state_remedy(const struct rmg_finding *f)
+{
+    switch (f->state) {
+    case RMG_STATE_DELETED:
+        return "Deleting the file in a later layer does not remove it from the image: every "
+               "layer ships, and anyone who pulls the image can extract it. Rotate the secret, "
+               "rebuild without it (RUN --mount=type=secret, or a multi-stage build that copies "
+               "only what the final image needs) and delete the old image from registries.";
+    case RMG_STATE_OVERWRITTEN:
+        return "Replacing the file in a later layer does not remove the old bytes: they still "
+               "ship in the earlier layer. Rotate the secret and rebuild so that it never enters "
+               "a layer (RUN --mount=type=secret, multi-stage build).";
+    case RMG_STATE_CONFIG:
+        return "The image config (ENV, ARG in history, LABEL, CMD) is readable by anyone who can "
+               "pull the image, and `docker history` shows build arguments. Rotate the secret; "
+               "pass it at run time (environment, mounted secret) or at build time with RUN "
+               "--mount=type=secret.";
+    case RMG_STATE_CONTEXT:
+        return "Keep it out of the build context (.dockerignore) so no COPY or ADD can put it "
+               "in an image.";
+    case RMG_STATE_PRESENT:
+        break;
+    }
+    if (f->loc.layer_index >= 0)
+        return "The file is in the image's filesystem. Rotate the secret and keep it out of "
+               "the build (.dockerignore, multi-stage build, RUN --mount=type=secret); provide "
+               "it at run time instead.";
+    return NULL;
 }
 
 void rmg_redact(const char *secret, size_t len, char *out, size_t outlen)

@@ -13,8 +13,12 @@
 #define QUEUE_LEN 1024
 #define MAX_JOBS 256
 
+/* A file on disk (fs_path set) or bytes in memory (data, loc). */
 struct job {
     char *target, *fs_path, *rel_path;
+    struct rmg_location loc;
+    void *data;
+    size_t len;
 };
 
 struct worker {
@@ -30,6 +34,7 @@ struct rmg_pool {
     pthread_cond_t not_empty, not_full;
     struct job q[QUEUE_LEN];
     size_t head, count;
+    size_t queued_bytes;
     bool closing;
     int n_workers;
     struct worker *workers;
@@ -40,12 +45,18 @@ static void job_free(struct job *j)
     free(j->target);
     free(j->fs_path);
     free(j->rel_path);
+    rmg_location_free(&j->loc);
+    free(j->data);
 }
 
 static void run_job(struct worker *w, struct job *j)
 {
-    struct rmg_location loc = {.target = j->target, .path = j->rel_path, .layer_index = -1};
-    rmg_source_scan_path(w->sc, j->fs_path, false, &loc, &w->res);
+    if (j->fs_path) {
+        struct rmg_location loc = {.target = j->target, .path = j->rel_path, .layer_index = -1};
+        rmg_source_scan_path(w->sc, j->fs_path, false, &loc, &w->res);
+    } else {
+        rmg_scan_buffer(w->sc, j->data, j->len, &j->loc, &w->res);
+    }
     job_free(j);
 }
 
@@ -64,7 +75,8 @@ static void *worker_main(void *arg)
         struct job j = p->q[p->head];
         p->head = (p->head + 1) % QUEUE_LEN;
         p->count--;
-        pthread_cond_signal(&p->not_full);
+        p->queued_bytes -= j.len;
+        pthread_cond_broadcast(&p->not_full);
         pthread_mutex_unlock(&p->mu);
         run_job(w, &j);
     }
@@ -117,26 +129,43 @@ fail:
     return NULL;
 }
 
+static enum rmg_status enqueue(struct rmg_pool *p, struct job *j)
+{
+    if (p->n_workers == 1 || !p->workers[0].started) {
+        run_job(&p->workers[0], j);
+        return RMG_OK;
+    }
+    pthread_mutex_lock(&p->mu);
+    while (p->count == QUEUE_LEN || (p->count && p->queued_bytes + j->len > RMG_POOL_MAX_QUEUED))
+        pthread_cond_wait(&p->not_full, &p->mu);
+    p->q[(p->head + p->count) % QUEUE_LEN] = *j;
+    p->count++;
+    p->queued_bytes += j->len;
+    pthread_cond_signal(&p->not_empty);
+    pthread_mutex_unlock(&p->mu);
+    return RMG_OK;
+}
+
 enum rmg_status rmg_pool_submit(struct rmg_pool *p, const char *target, const char *fs_path,
                                 const char *rel_path)
 {
-    struct job j = {rmg_strdup(target), rmg_strdup(fs_path), rmg_strdup(rel_path)};
+    struct job j = {rmg_strdup(target), rmg_strdup(fs_path), rmg_strdup(rel_path), {0}, NULL, 0};
     if (!j.target || !j.fs_path || !j.rel_path) {
         job_free(&j);
         return RMG_ENOMEM;
     }
-    if (p->n_workers == 1 || !p->workers[0].started) {
-        run_job(&p->workers[0], &j);
-        return RMG_OK;
+    return enqueue(p, &j);
+}
+
+enum rmg_status rmg_pool_submit_buffer(struct rmg_pool *p, const struct rmg_location *loc,
+                                       void *data, size_t len)
+{
+    struct job j = {.data = data, .len = len};
+    if (!rmg_location_copy(&j.loc, loc)) {
+        free(data);
+        return RMG_ENOMEM;
     }
-    pthread_mutex_lock(&p->mu);
-    while (p->count == QUEUE_LEN)
-        pthread_cond_wait(&p->not_full, &p->mu);
-    p->q[(p->head + p->count) % QUEUE_LEN] = j;
-    p->count++;
-    pthread_cond_signal(&p->not_empty);
-    pthread_mutex_unlock(&p->mu);
-    return RMG_OK;
+    return enqueue(p, &j);
 }
 
 enum rmg_status rmg_pool_finish(struct rmg_pool *p, struct rmg_results *out)

@@ -18,6 +18,14 @@ struct rmg_pool *rmg_pool_new(const struct rmg_rules *rules, const struct rmg_sc
  * one producer. */
 enum rmg_status rmg_pool_submit(struct rmg_pool *pool, const char *target, const char *fs_path,
                                 const char *rel_path);
+/* Queues bytes already in memory as one file at loc (copied). Takes ownership of data (a
+ * malloc'd buffer), also on failure. Blocks while the queued bytes exceed the pool's bound,
+ * so a fast reader cannot outrun the scanners by more than that. One producer. */
+enum rmg_status rmg_pool_submit_buffer(struct rmg_pool *pool, const struct rmg_location *loc,
+                                       void *data, size_t len);
+/* Bytes the pool may hold queued before submit blocks. */
+#define RMG_POOL_MAX_QUEUED (64u << 20)
+
 /* Waits for every queued file, merges all results into out and frees the pool. */
 enum rmg_status rmg_pool_finish(struct rmg_pool *pool, struct rmg_results *out);
 

@@ -53,8 +53,15 @@ static cJSON *finding_json(const struct rmg_finding *f, const struct rmg_report_
     }
     cJSON_AddStringToObject(j, "fingerprint", f->fingerprint);
     cJSON_AddStringToObject(j, "state", rmg_state_name(f->state));
+    if (f->changed_layer >= 0) {
+        cJSON *ch = cJSON_AddObjectToObject(j, "changed_in");
+        cJSON_AddNumberToObject(ch, "layer", f->changed_layer);
+        cJSON_AddItemToObject(ch, "created_by", json_string(f->changed_by));
+    }
     cJSON *loc = cJSON_AddObjectToObject(j, "location");
     cJSON_AddItemToObject(loc, "target", json_string(f->loc.target));
+    if (f->loc.image)
+        cJSON_AddItemToObject(loc, "image", json_string(f->loc.image));
     cJSON_AddItemToObject(loc, "path", json_string(f->loc.path));
     cJSON_AddNumberToObject(loc, "line", (double)f->loc.line);
     cJSON_AddNumberToObject(loc, "column", (double)f->loc.column);
@@ -68,6 +75,9 @@ static cJSON *finding_json(const struct rmg_finding *f, const struct rmg_report_
         cJSON_AddItemToObject(l, "created_by", json_string(f->loc.created_by));
     }
     cJSON_AddItemToObject(j, "remedy", json_string(f->rule->remedy));
+    const char *where = rmg_state_remedy(f);
+    if (where)
+        cJSON_AddStringToObject(j, "remedy_context", where);
     return j;
 }
 

@@ -64,18 +64,95 @@ static void put_safe(FILE *out, const char *s)
         rmg_fputs_safe(out, s, strlen(s));
 }
 
+/* A history step as a person reads it: the Dockerfile instruction, cut to a line. */
+static void put_step(FILE *out, const char *created_by)
+{
+    static const char nop[] = "/bin/sh -c #(nop) ", sh[] = "/bin/sh -c ";
+    const char *s = created_by;
+    while (*s == ' ')
+        s++;
+    bool run = false;
+    if (strncmp(s, nop, sizeof nop - 1) == 0) {
+        s += sizeof nop - 1;
+    } else if (s[0] == '|' && strstr(s, sh)) {
+        s = strstr(s, sh) + sizeof sh - 1; /* "|1 ARG=v /bin/sh -c cmd": build args */
+        run = true;
+    } else if (strncmp(s, sh, sizeof sh - 1) == 0) {
+        s += sizeof sh - 1;
+        run = true;
+    }
+    while (*s == ' ')
+        s++;
+    size_t n = strlen(s);
+    const size_t max = 72;
+    if (run)
+        fputs("RUN ", out);
+    if (n > max) {
+        /* Cut on a UTF-8 boundary. */
+        size_t cut = max;
+        while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
+            cut--;
+        rmg_fputs_safe(out, s, cut);
+        fputs("…", out);
+    } else {
+        rmg_fputs_safe(out, s, n);
+    }
+}
+
 static void location_line(FILE *out, const struct rmg_finding *f, bool color)
 {
     fprintf(out, "    %sat%s      ", color ? DIM : "", color ? RESET : "");
-    bool dir_target = f->loc.path && f->loc.target && strcmp(f->loc.path, f->loc.target) != 0 &&
-                      strcmp(f->loc.target, "-") != 0;
-    if (dir_target) {
-        put_safe(out, f->loc.target);
-        fputs(f->loc.target[strlen(f->loc.target) - 1] == '/' ? "" : "/", out);
+    const struct rmg_location *l = &f->loc;
+    bool image = l->layer_index >= 0 || f->state == RMG_STATE_CONFIG;
+    if (image) {
+        put_safe(out, l->target);
+        if (l->image || l->platform) {
+            fputs(" [", out);
+            put_safe(out, l->image);
+            fputs(l->image && l->platform ? " " : "", out);
+            put_safe(out, l->platform);
+            fputs("]", out);
+        }
+        fputs("  ", out);
+        put_safe(out, l->path);
+        if (l->layer_index >= 0)
+            fprintf(out, ":%llu:%llu", (unsigned long long)l->line, (unsigned long long)l->column);
+        fputc('\n', out);
+        fputs("            ", out);
+        if (f->state == RMG_STATE_CONFIG) {
+            fputs("in the image config, readable by anyone who pulls the image", out);
+        } else {
+            fprintf(out, "layer %d", l->layer_index);
+            if (l->created_by) {
+                fputs(" (", out);
+                put_step(out, l->created_by);
+                fputs(")", out);
+            }
+            if (f->state == RMG_STATE_DELETED || f->state == RMG_STATE_OVERWRITTEN) {
+                fprintf(out, "; %s%s in layer %d%s", color ? BOLD : "",
+                        f->state == RMG_STATE_DELETED ? "deleted" : "overwritten",
+                        f->changed_layer, color ? RESET : "");
+                if (f->changed_by) {
+                    fputs(" (", out);
+                    put_step(out, f->changed_by);
+                    fputs(")", out);
+                }
+                fprintf(out, ", still extractable from layer %d", l->layer_index);
+            } else {
+                fputs("; present in the final image", out);
+            }
+        }
+        fputc('\n', out);
+        return;
     }
-    put_safe(out, f->loc.path ? f->loc.path : f->loc.target);
-    fprintf(out, ":%llu:%llu", (unsigned long long)f->loc.line,
-            (unsigned long long)f->loc.column);
+    bool dir_target = l->path && l->target && strcmp(l->path, l->target) != 0 &&
+                      strcmp(l->target, "-") != 0;
+    if (dir_target) {
+        put_safe(out, l->target);
+        fputs(l->target[strlen(l->target) - 1] == '/' ? "" : "/", out);
+    }
+    put_safe(out, l->path ? l->path : l->target);
+    fprintf(out, ":%llu:%llu", (unsigned long long)l->line, (unsigned long long)l->column);
     if (f->state != RMG_STATE_PRESENT)
         fprintf(out, "  (%s)", rmg_state_name(f->state));
     fputc('\n', out);
@@ -176,6 +253,21 @@ void rmg_report_text(FILE *out, const struct rmg_results *r, const struct rmg_re
         fprintf(out, "    %sfix%s     ", o->color ? DIM : "", o->color ? RESET : "");
         put_safe(out, f->rule->remedy);
         fputc('\n', out);
+        /* Advice for each kind of place this secret was found, once. */
+        const char *said[8];
+        size_t n_said = 0;
+        for (size_t i = g[k].first; i < r->n_findings && n_said < 8; i++) {
+            if (member[i] != g[k].first)
+                continue;
+            const char *adv = rmg_state_remedy(&r->findings[i]);
+            bool dup = !adv;
+            for (size_t j = 0; j < n_said && !dup; j++)
+                dup = said[j] == adv;
+            if (dup)
+                continue;
+            said[n_said++] = adv;
+            fprintf(out, "            %s\n", adv);
+        }
     }
     free(g);
     free(member);

@@ -3,15 +3,21 @@
 #ifndef RMG_SCAN_H
 #define RMG_SCAN_H
 
+#include "layer.h"
 #include "rummage.h"
 
 struct rmg_scan_ctx {
     const struct rmg_rules *rules; /* compiled, borrowed */
     struct rmg_scan_opts opts;
     int jobs;
+    struct rmg_limits limits;
+    const char *platform;          /* --platform, or NULL for the host's */
+    bool all_platforms;
+    bool progress;                 /* say what is being read on stderr */
 };
 
-/* Scans every target (a file, a directory, or "-" for stdin) into out; an error in one
+/* Scans every target (a file, a directory, "-" for stdin, or an image: docker-archive:,
+ * oci:, oci-archive:, dir:, or a bare path whose content is an image) into out; an error in one
  * target is recorded in out and the others are still scanned. Returns the worst status. */
 enum rmg_status rmg_scan_targets(const struct rmg_scan_ctx *ctx, char *const *targets,
                                  size_t n_targets, struct rmg_results *out);

@@ -1,0 +1,541 @@
+/* source_image.c: image archives and OCI layouts as sources (see source_image.h).
+ *
+ * DESIGN. An image archive is read in one pass, whatever order its entries come in: an entry
+ * whose first bytes are a tar (plain or compressed, by magic bytes) is walked as a layer at
+ * once, a JSON document is kept in memory (up to a limit), links are remembered; the image
+ * model resolves layers, configs and history at the end. Nothing is written to disk and the
+ * input never needs to be seekable, so a pipe from `docker save` works the same as a file.
+ * An OCI layout directory is read on demand instead: index.json, then only the manifests,
+ * configs and layers the selected images reference.
+ */
+#define _GNU_SOURCE
+#include "source_image.h"
+
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "image.h"
+#include "util.h"
+
+#define HEAD_MAX (64u << 10)
+#define READ_SIZE (256u << 10)
+
+ssize_t rmg_read_head(int fd, void *buf, size_t cap)
+{
+    size_t got = 0;
+    while (got < cap) {
+        ssize_t n = read(fd, (char *)buf + got, cap - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    return (ssize_t)got;
+}
+
+bool rmg_source_image_sniff(const void *head, size_t len)
+{
+    const unsigned char *h = head;
+    if (len >= 262 && memcmp(h + 257, "ustar", 5) == 0)
+        return true;
+    bool compressed = (len >= 2 && h[0] == 0x1f && h[1] == 0x8b) ||
+                      (len >= 4 && memcmp(h, "\x28\xb5\x2f\xfd", 4) == 0) ||
+                      (len >= 6 && memcmp(h, "\xfd" "7zXZ\0", 6) == 0) ||
+                      (len >= 3 && memcmp(h, "BZh", 3) == 0);
+    if (!compressed)
+        return false;
+    /* Decompress the start and see whether a tar header comes out. */
+    struct archive *a = rmg_layer_reader_new(false);
+    if (!a)
+        return false;
+    struct archive_entry *e;
+    bool tar = archive_read_open_memory(a, head, len) == ARCHIVE_OK &&
+               archive_read_next_header(a, &e) >= ARCHIVE_WARN;
+    archive_read_free(a);
+    return tar;
+}
+
+/* ---- reading a file descriptor, with what was already read first -------------------- */
+
+struct fd_stream {
+    int fd;
+    const void *head;
+    size_t head_len;
+    bool head_done;
+    unsigned char *buf;
+};
+
+static la_ssize_t fd_read(struct archive *a, void *ud, const void **out)
+{
+    struct fd_stream *s = ud;
+    if (!s->head_done) {
+        s->head_done = true;
+        if (s->head_len) {
+            *out = s->head;
+            return (la_ssize_t)s->head_len;
+        }
+    }
+    for (;;) {
+        ssize_t n = read(s->fd, s->buf, READ_SIZE);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            archive_set_error(a, errno, "read: %s", strerror(errno));
+            return -1;
+        }
+        *out = s->buf;
+        return n;
+    }
+}
+
+/* ---- the one-pass archive source -------------------------------------------------------- */
+
+static struct rmg_blob *stream_get_json(struct rmg_image_source *src, const char *name,
+                                        char *err, size_t errlen)
+{
+    struct rmg_blob *b = rmg_blobs_find(&src->blobs, name);
+    if (!b)
+        rmg_fmt(err, errlen, "not in the archive");
+    else if (!b->json)
+        rmg_fmt(err, errlen, "not a JSON document");
+    return b && b->json ? b : NULL;
+}
+
+static struct rmg_blob *stream_get_layer(struct rmg_image_source *src, const char *name,
+                                         char *err, size_t errlen)
+{
+    struct rmg_blob *b = rmg_blobs_find(&src->blobs, name);
+    if (!b)
+        rmg_fmt(err, errlen, "%s is not in the archive", name);
+    else if (!b->layer)
+        rmg_fmt(err, errlen, "%s is not a layer (not a tar archive, plain or compressed)", name);
+    return b && b->layer ? b : NULL;
+}
+
+/* A link's target as a clean archive name: symlinks are relative to their directory,
+ * hardlinks to the archive root. NULL if it leaves the archive. */
+static char *link_target(const char *entry, const char *target, bool symlink)
+{
+    struct rmg_buf joined = {0};
+    const char *slash = strrchr(entry, '/');
+    if (symlink && target[0] != '/' && slash)
+        rmg_buf_printf(&joined, "%.*s/%s", (int)(slash - entry), entry, target);
+    else
+        rmg_buf_puts(&joined, target);
+    if (!joined.data)
+        return NULL;
+    /* Resolve "..": a name may not climb above the archive root. */
+    char *parts[512];
+    size_t n = 0;
+    for (char *save = NULL, *tok = strtok_r(joined.data, "/", &save); tok;
+         tok = strtok_r(NULL, "/", &save)) {
+        if (strcmp(tok, ".") == 0)
+            continue;
+        if (strcmp(tok, "..") == 0) {
+            if (n == 0) {
+                rmg_buf_free(&joined);
+                return NULL;
+            }
+            n--;
+            continue;
+        }
+        if (n == 512) {
+            rmg_buf_free(&joined);
+            return NULL;
+        }
+        parts[n++] = tok;
+    }
+    struct rmg_buf out = {0};
+    for (size_t i = 0; i < n; i++)
+        rmg_buf_printf(&out, "%s%s", i ? "/" : "", parts[i]);
+    rmg_buf_free(&joined);
+    return out.data ? out.data : rmg_strdup("");
+}
+
+static bool is_json_start(const unsigned char *h, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (h[i] == ' ' || h[i] == '\t' || h[i] == '\r' || h[i] == '\n')
+            continue;
+        return h[i] == '{' || h[i] == '[';
+    }
+    return false;
+}
+
+struct reader {
+    const struct rmg_scan_ctx *ctx;
+    struct rmg_image_source src;
+    struct rmg_walker walker;
+    struct rmg_results *tmp; /* the reader's own errors and streamed findings */
+    enum rmg_status worst;
+};
+
+static void reader_error(struct reader *r, enum rmg_status st, const char *path,
+                         const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void reader_error(struct reader *r, enum rmg_status st, const char *path,
+                         const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    rmg_results_add_error(r->tmp, st, r->src.target, path, "%s", msg);
+    if (st > r->worst)
+        r->worst = st;
+}
+
+/* One regular entry of the outer archive. */
+static void read_entry(struct reader *r, struct archive *a, struct archive_entry *e,
+                       const char *name)
+{
+    struct rmg_blob *b = rmg_blobs_add(&r->src.blobs, name);
+    if (!b) {
+        reader_error(r, RMG_ENOMEM, name, "out of memory");
+        return;
+    }
+    b->size = archive_entry_size_is_set(e) ? (uint64_t)archive_entry_size(e) : 0;
+    /* The first block decides what it is. */
+    struct rmg_buf head = {0};
+    const void *blk;
+    size_t len;
+    la_int64_t off;
+    int rc = ARCHIVE_OK;
+    while (head.len < 512 && (rc = archive_read_data_block(a, &blk, &len, &off)) == ARCHIVE_OK)
+        rmg_buf_append(&head, blk, len);
+    if (rc < ARCHIVE_WARN) {
+        reader_error(r, RMG_EINPUT, name, "cannot read: %s", archive_error_string(a));
+        rmg_buf_free(&head);
+        return;
+    }
+    const unsigned char *h = (const unsigned char *)head.data;
+    if (h && rmg_source_image_sniff(h, head.len)) {
+        int id = b->id; /* b moves if the blob array grows: keep the index */
+        struct rmg_pathset *paths = rmg_pathset_new();
+        struct archive *la = rmg_layer_reader_new(false);
+        if (!paths || !la) {
+            rmg_pathset_free(paths);
+            if (la)
+                archive_read_free(la);
+            reader_error(r, RMG_ENOMEM, name, "out of memory");
+            rmg_buf_free(&head);
+            return;
+        }
+        struct rmg_entry_stream es = {.parent = a, .head = head.data, .head_len = head.len};
+        r->src.blobs.v[id].layer = true;
+        r->src.blobs.v[id].paths = paths;
+        if (r->ctx->progress)
+            fprintf(stderr, "rummage: reading layer %s\n", name);
+        if (rmg_entry_stream_open(la, &es) != ARCHIVE_OK)
+            reader_error(r, RMG_EINPUT, name, "cannot open layer: %s", archive_error_string(la));
+        else
+            rmg_layer_walk(&r->walker, la, name, id, r->src.blobs.v[id].size, paths);
+        archive_read_free(la);
+    } else if (h && is_json_start(h, head.len)) {
+        size_t max = r->ctx->limits.max_json;
+        while (head.len <= max && (rc = archive_read_data_block(a, &blk, &len, &off)) == ARCHIVE_OK)
+            rmg_buf_append(&head, blk, len);
+        if (rc < ARCHIVE_WARN)
+            reader_error(r, RMG_EINPUT, name, "cannot read: %s", archive_error_string(a));
+        else if (head.len > max)
+            reader_error(r, RMG_WARN, name, "JSON document larger than %zu bytes: not read", max);
+        else {
+            b->json = head.data;
+            b->json_len = head.len;
+            return;
+        }
+    }
+    rmg_buf_free(&head);
+}
+
+static enum rmg_status walk_outer(struct reader *r, struct archive *a)
+{
+    struct archive_entry *e;
+    uint64_t n = 0;
+    for (;;) {
+        int rc = archive_read_next_header(a, &e);
+        if (rc == ARCHIVE_EOF)
+            break;
+        if (rc == ARCHIVE_RETRY)
+            continue;
+        if (rc < ARCHIVE_WARN) {
+            reader_error(r, RMG_EINPUT, NULL, "%s: %s", n ? "corrupt image archive"
+                         : "not a readable image archive", archive_error_string(a));
+            break;
+        }
+        if (++n > r->ctx->limits.max_blobs) {
+            reader_error(r, RMG_WARN, NULL, "more than %llu entries; the rest is not read",
+                         (unsigned long long)r->ctx->limits.max_blobs);
+            break;
+        }
+        const char *raw = archive_entry_pathname(e);
+        char clean[4096];
+        if (!raw || !rmg_layer_clean_path(raw, clean, sizeof clean))
+            continue;
+        const char *name = clean + 1;
+        mode_t type = archive_entry_filetype(e);
+        const char *hl = archive_entry_hardlink(e);
+        if (hl || type == AE_IFLNK) {
+            char *t = link_target(name, hl ? hl : archive_entry_symlink(e) ? archive_entry_symlink(e) : "",
+                                  !hl);
+            struct rmg_blob *b = t ? rmg_blobs_add(&r->src.blobs, name) : NULL;
+            if (b)
+                b->link = t;
+            else
+                free(t);
+            continue;
+        }
+        if (type == AE_IFREG)
+            read_entry(r, a, e, name);
+    }
+    return r->worst;
+}
+
+/* The same file, scanned as an archive of files (it was a tar, not an image). */
+static void scan_plain_archive(const struct rmg_scan_ctx *ctx, const char *target,
+                               const char *path, struct rmg_results *out)
+{
+    struct rmg_pool *pool = rmg_pool_new(ctx->rules, &ctx->opts, ctx->jobs);
+    struct rmg_scanner *sc = rmg_scanner_new(ctx->rules, &ctx->opts);
+    struct archive *a = rmg_layer_reader_new(false);
+    if (!pool || !sc || !a) {
+        rmg_results_add_error(out, RMG_ENOMEM, target, NULL, "out of memory");
+    } else if (archive_read_open_filename(a, path, READ_SIZE) != ARCHIVE_OK) {
+        rmg_results_add_error(out, RMG_EINPUT, target, NULL, "%s", archive_error_string(a));
+    } else {
+        struct rmg_walker w = {&ctx->limits, pool, sc, out, target};
+        rmg_layer_walk(&w, a, target, -1, 0, NULL);
+    }
+    if (a)
+        archive_read_free(a);
+    if (pool)
+        rmg_pool_finish(pool, out);
+    rmg_scanner_free(sc);
+}
+
+/* Runs plan + resolve once the blobs are known, and the pool's results are in. */
+static enum rmg_status finish_image(struct reader *r, struct rmg_pool *pool,
+                                    struct rmg_scanner *sc, struct rmg_image_set *set,
+                                    struct rmg_results *out)
+{
+    struct rmg_results lr;
+    rmg_results_init(&lr);
+    enum rmg_status st = rmg_pool_finish(pool, &lr);
+    rmg_results_merge(&lr, r->tmp);
+    enum rmg_status st2 = RMG_OK;
+    if (set) {
+        st2 = rmg_image_resolve(set, &r->src, sc, &lr, out);
+    } else {
+        /* No image to attribute them to: layer findings cannot be told apart. */
+        for (size_t i = 0; i < lr.n_findings; i++)
+            rmg_finding_free(&lr.findings[i]);
+        lr.n_findings = 0;
+    }
+    rmg_results_merge(out, &lr);
+    rmg_results_clear(&lr);
+    return st > st2 ? st : st2;
+}
+
+static bool reader_init(struct reader *r, const struct rmg_scan_ctx *ctx, const char *target,
+                        struct rmg_results *tmp, struct rmg_pool **pool,
+                        struct rmg_scanner **sc)
+{
+    memset(r, 0, sizeof *r);
+    r->ctx = ctx;
+    r->tmp = tmp;
+    r->src.target = target;
+    *pool = rmg_pool_new(ctx->rules, &ctx->opts, ctx->jobs);
+    *sc = rmg_scanner_new(ctx->rules, &ctx->opts);
+    r->walker = (struct rmg_walker){&ctx->limits, *pool, *sc, tmp, target};
+    return *pool && *sc;
+}
+
+enum rmg_status rmg_source_image_stream(const struct rmg_scan_ctx *ctx, const char *target,
+                                        int fd, const void *head, size_t head_len,
+                                        const char *ref, const char *fallback_path,
+                                        struct rmg_results *out)
+{
+    struct rmg_results tmp;
+    rmg_results_init(&tmp);
+    struct reader r;
+    struct rmg_pool *pool;
+    struct rmg_scanner *sc;
+    struct fd_stream fs = {.fd = fd, .head = head, .head_len = head_len,
+                           .buf = malloc(READ_SIZE)};
+    struct archive *a = rmg_layer_reader_new(false);
+    bool ok = reader_init(&r, ctx, target, &tmp, &pool, &sc) && a && fs.buf;
+    r.src.get_json = stream_get_json;
+    r.src.get_layer = stream_get_layer;
+    enum rmg_status st = RMG_OK;
+    if (!ok) {
+        rmg_results_add_error(out, RMG_ENOMEM, target, NULL, "out of memory");
+        st = RMG_ENOMEM;
+    } else if (archive_read_open(a, &fs, NULL, fd_read, NULL) != ARCHIVE_OK) {
+        rmg_results_add_error(out, RMG_EINPUT, target, NULL, "not an image archive: %s",
+                              archive_error_string(a));
+        st = RMG_EINPUT;
+    } else {
+        walk_outer(&r, a);
+    }
+    if (a)
+        archive_read_free(a);
+    free(fs.buf);
+    struct rmg_image_set *set = NULL;
+    if (ok && st == RMG_OK) {
+        if (!rmg_image_found(&r.src) && fallback_path) {
+            /* A tar, but no image: forget the first pass and scan its files. */
+            struct rmg_results discard;
+            rmg_results_init(&discard);
+            rmg_pool_finish(pool, &discard);
+            pool = NULL;
+            rmg_results_clear(&discard);
+            rmg_results_clear(&tmp);
+            scan_plain_archive(ctx, target, fallback_path, out);
+        } else {
+            struct rmg_image_select sel = {ref, ctx->platform, ctx->all_platforms};
+            rmg_image_plan(&r.src, &sel, &tmp, &set);
+        }
+    }
+    if (pool) {
+        enum rmg_status st2 = finish_image(&r, pool, sc, set, out);
+        if (st2 > st)
+            st = st2;
+    }
+    rmg_image_set_free(set);
+    rmg_scanner_free(sc);
+    rmg_blobs_free(&r.src.blobs);
+    rmg_results_merge(out, &tmp);
+    rmg_results_clear(&tmp);
+    return st;
+}
+
+/* ---- OCI layout directories ------------------------------------------------------------ */
+
+struct dir_source {
+    struct rmg_image_source base; /* first: the callbacks get this pointer */
+    const char *dir;
+    struct reader *r;
+};
+
+static char *dir_path(const struct dir_source *d, const char *name)
+{
+    struct rmg_buf b = {0};
+    rmg_buf_printf(&b, "%s/%s", d->dir, name);
+    return b.data;
+}
+
+static struct rmg_blob *dir_get_json(struct rmg_image_source *src, const char *name, char *err,
+                                     size_t errlen)
+{
+    struct dir_source *d = (struct dir_source *)src;
+    struct rmg_blob *b = rmg_blobs_find(&src->blobs, name);
+    if (b)
+        return b->json ? b : NULL;
+    char *path = dir_path(d, name);
+    char *data = NULL;
+    size_t len = 0;
+    bool ok = path && rmg_read_file(path, d->r->ctx->limits.max_json, &data, &len, err, errlen);
+    free(path);
+    if (!ok)
+        return NULL;
+    if (!(b = rmg_blobs_add(&src->blobs, name))) {
+        free(data);
+        rmg_fmt(err, errlen, "out of memory");
+        return NULL;
+    }
+    b->json = data;
+    b->json_len = len;
+    return b;
+}
+
+static struct rmg_blob *dir_get_layer(struct rmg_image_source *src, const char *name, char *err,
+                                      size_t errlen)
+{
+    struct dir_source *d = (struct dir_source *)src;
+    struct rmg_blob *b = rmg_blobs_find(&src->blobs, name);
+    if (b && b->layer)
+        return b;
+    char *path = dir_path(d, name);
+    int fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) : -1;
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        rmg_fmt(err, errlen, "%s: %s", name, fd < 0 ? strerror(errno) : "not a regular file");
+        if (fd >= 0)
+            close(fd);
+        free(path);
+        return NULL;
+    }
+    free(path);
+    if (!b && !(b = rmg_blobs_add(&src->blobs, name))) {
+        close(fd);
+        rmg_fmt(err, errlen, "out of memory");
+        return NULL;
+    }
+    int id = b->id;
+    b->layer = true;
+    b->size = (uint64_t)st.st_size;
+    b->paths = rmg_pathset_new();
+    struct archive *a = rmg_layer_reader_new(false);
+    if (!b->paths || !a) {
+        close(fd);
+        if (a)
+            archive_read_free(a);
+        rmg_fmt(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (d->r->ctx->progress)
+        fprintf(stderr, "rummage: reading layer %s\n", name);
+    if (archive_read_open_fd(a, fd, READ_SIZE) != ARCHIVE_OK)
+        reader_error(d->r, RMG_EINPUT, name, "cannot open layer: %s", archive_error_string(a));
+    else
+        rmg_layer_walk(&d->r->walker, a, name, id, (uint64_t)st.st_size, src->blobs.v[id].paths);
+    archive_read_free(a);
+    close(fd);
+    return &src->blobs.v[id];
+}
+
+enum rmg_status rmg_source_image_oci_dir(const struct rmg_scan_ctx *ctx, const char *target,
+                                         const char *dir, const char *ref,
+                                         struct rmg_results *out)
+{
+    struct rmg_results tmp;
+    rmg_results_init(&tmp);
+    struct reader r;
+    struct rmg_pool *pool;
+    struct rmg_scanner *sc;
+    bool ok = reader_init(&r, ctx, target, &tmp, &pool, &sc);
+    struct dir_source d = {.base = {.target = target, .get_json = dir_get_json,
+                                    .get_layer = dir_get_layer},
+                           .dir = dir, .r = &r};
+    enum rmg_status st = RMG_OK;
+    struct rmg_image_set *set = NULL;
+    if (!ok) {
+        rmg_results_add_error(out, RMG_ENOMEM, target, NULL, "out of memory");
+        st = RMG_ENOMEM;
+    } else {
+        struct rmg_image_select sel = {ref, ctx->platform, ctx->all_platforms};
+        rmg_image_plan(&d.base, &sel, &tmp, &set);
+    }
+    if (pool) {
+        /* finish_image works on r.src; the directory source holds the blobs. */
+        r.src = d.base;
+        enum rmg_status st2 = finish_image(&r, pool, sc, set, out);
+        d.base = r.src;
+        if (st2 > st)
+            st = st2;
+    }
+    rmg_image_set_free(set);
+    rmg_scanner_free(sc);
+    rmg_blobs_free(&d.base.blobs);
+    rmg_results_merge(out, &tmp);
+    rmg_results_clear(&tmp);
+    return st;
+}
