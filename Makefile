@@ -16,7 +16,9 @@ BUILD     ?= build$(if $(SANITIZE),-san)
 DEB_BUILD := build-essential pkg-config libpcre2-dev libarchive-dev libcjson-dev \
              libssl-dev zlib1g-dev libvectorscan-dev libcmocka-dev
 DEB_TEST  := python3 openssl openssh-client clang libclang-rt-14-dev time
-DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
+# Real images built at test time (tests/images/, samples/build_image.sh): see ../docs/images.md.
+DEB_IMAGE := umoci skopeo buildah busybox-static zstd docker.io
+DEB_ALL   := $(DEB_BUILD) $(DEB_TEST) $(DEB_IMAGE)
 
 PKGS      := libpcre2-8 libarchive libcjson libcrypto zlib
 HAVE_HS   := $(shell pkg-config --exists libhs 2>/dev/null && echo 1)

@@ -339,6 +339,16 @@ static bool tag_matches(const char *tag, const char *ref)
     return strcmp(a, b) == 0;
 }
 
+/* An image name as people write it: Docker Hub's implicit prefixes dropped. */
+static const char *short_name(const char *name)
+{
+    static const char *const prefixes[] = {"docker.io/library/", "docker.io/"};
+    for (size_t i = 0; i < 2; i++)
+        if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
+            return name + strlen(prefixes[i]);
+    return name;
+}
+
 static void plan_docker(struct planner *p, cJSON *manifest)
 {
     if (!cJSON_IsArray(manifest)) {
@@ -368,11 +378,14 @@ static void plan_docker(struct planner *p, cJSON *manifest)
         rmg_buf_printf(&names, "%s%s", names.len ? ", " : "", name);
         bool take = want_index < 0 || k == want_index;
         if (ref && want_index < 0) {
-            bool hit = false;
-            const cJSON *t;
-            cJSON_ArrayForEach(t, tags) hit = hit || (cJSON_IsString(t) && tag_matches(t->valuestring, ref));
-            take = hit;
-            name = ref;
+            const cJSON *t, *hit = NULL;
+            cJSON_ArrayForEach(t, tags) {
+                if (!hit && cJSON_IsString(t) && tag_matches(t->valuestring, ref))
+                    hit = t;
+            }
+            take = hit != NULL;
+            if (hit)
+                name = hit->valuestring;
         }
         if (!take) {
             const cJSON *l;
@@ -392,7 +405,7 @@ static void plan_docker(struct planner *p, cJSON *manifest)
         }
         struct image *im = set_add(p->set);
         int n = cJSON_GetArraySize(layers);
-        if (!im || !(im->name = rmg_strdup(name)) ||
+        if (!im || !(im->name = rmg_strdup(short_name(name))) ||
             !(im->layers = calloc((size_t)n + 1, sizeof *im->layers))) {
             plan_error(p, RMG_ENOMEM, NULL, "out of memory");
             break;
@@ -514,7 +527,7 @@ static void plan_oci_image(struct planner *p, const struct candidate *c)
     }
     struct image *im = set_add(p->set);
     int n = cJSON_GetArraySize(layers);
-    if (!im || !(im->name = rmg_strdup(c->name)) ||
+    if (!im || !(im->name = rmg_strdup(short_name(c->name))) ||
         !(im->layers = calloc((size_t)n + 1, sizeof *im->layers))) {
         plan_error(p, RMG_ENOMEM, NULL, "out of memory");
         cJSON_Delete(m);

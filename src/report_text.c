@@ -145,10 +145,13 @@ static void location_line(FILE *out, const struct rmg_finding *f, bool color)
         fputc('\n', out);
         return;
     }
-    bool dir_target = l->path && l->target && strcmp(l->path, l->target) != 0 &&
-                      strcmp(l->target, "-") != 0;
-    if (dir_target) {
-        put_safe(out, l->target);
+    bool inner = l->path && l->target && strcmp(l->path, l->target) != 0 &&
+                 strcmp(l->target, "-") != 0;
+    if (inner && l->path[0] == '/') {
+        put_safe(out, l->target); /* a file inside an archive */
+        fputs("!", out);
+    } else if (inner) {
+        put_safe(out, l->target); /* a file below a directory */
         fputs(l->target[strlen(l->target) - 1] == '/' ? "" : "/", out);
     }
     put_safe(out, l->path ? l->path : l->target);

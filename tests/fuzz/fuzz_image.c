@@ -1,0 +1,65 @@
+/* fuzz_image.c: libFuzzer target: arbitrary bytes as an image archive stream (docker save,
+ * OCI archive, compressed or not), read end to end: outer tar, layers, nested archives,
+ * manifest.json / index.json / configs, resolve. Also as a single layer. Small limits keep
+ * each input fast; a crash, leak or sanitizer report is a bug. */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "layer.h"
+#include "scan.h"
+#include "source_image.h"
+
+static struct rmg_rules *rules;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char err[512];
+    if (!rules) {
+        rules = rmg_rules_new();
+        if (!rules || rmg_rules_add_builtin(rules, err, sizeof err) != RMG_OK ||
+            rmg_rules_compile(rules, RMG_ENGINE_AUTO, err, sizeof err) != RMG_OK)
+            abort();
+    }
+    struct rmg_scan_ctx ctx = {.rules = rules, .jobs = 1};
+    rmg_limits_default(&ctx.limits);
+    ctx.limits.max_layer_bytes = 8u << 20;
+    ctx.limits.ratio_floor = 1u << 20;
+    ctx.limits.max_zip_bytes = 1u << 20;
+    ctx.limits.max_entries = 1000;
+    ctx.limits.max_blobs = 1000;
+    ctx.limits.max_json = 1u << 20;
+    ctx.all_platforms = size & 1;
+
+    int fd = memfd_create("fuzz", 0);
+    if (fd < 0)
+        abort();
+    if (size && write(fd, data, size) != (ssize_t)size)
+        abort();
+    lseek(fd, 0, SEEK_SET);
+    struct rmg_results out;
+    rmg_results_init(&out);
+    rmg_source_image_stream(&ctx, "fuzz", fd, NULL, 0, NULL, NULL, &out);
+    rmg_results_clear(&out);
+    close(fd);
+
+    /* The same bytes as one layer. */
+    struct rmg_pool *pool = rmg_pool_new(rules, &ctx.opts, 1);
+    struct rmg_scanner *sc = rmg_scanner_new(rules, &ctx.opts);
+    struct rmg_pathset *paths = rmg_pathset_new();
+    struct archive *a = rmg_layer_reader_new(false);
+    if (!pool || !sc || !paths || !a)
+        abort();
+    struct rmg_walker w = {&ctx.limits, pool, sc, &out, "fuzz"};
+    if (archive_read_open_memory(a, data, size) == ARCHIVE_OK)
+        rmg_layer_walk(&w, a, "layer", 0, size, paths);
+    archive_read_free(a);
+    rmg_pool_finish(pool, &out);
+    rmg_pathset_free(paths);
+    rmg_scanner_free(sc);
+    rmg_results_clear(&out);
+    return 0;
+}
