@@ -4,6 +4,8 @@
 The repository holds no credential, real or fake: every @NAME@ marker in the sample is replaced
 here by a random value in the right format (valid checksums where the format has one), so the
 demo and the tests scan realistic secrets that exist only in the build tree.
+A directory named *.jar or *.zip in the sample is packed into an archive of that name (a nested
+archive for the scanner), and files that start with "#!" are made executable.
 Usage: samples/generate.py OUT_DIR [SEED]
 """
 import os
@@ -12,6 +14,7 @@ import shutil
 import string
 import subprocess
 import sys
+import zipfile
 import zlib
 
 B62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
@@ -47,7 +50,39 @@ def secrets(rng):
         + rand(rng, string.ascii_uppercase + string.digits, 8) + "/" + rand(rng, alnum, 24),
         "OPENAI_KEY": "sk-proj-" + rand(rng, alnum, 74) + "T3BlbkFJ" + rand(rng, alnum, 74),
         "DEPLOY_TOKEN": rand(rng, alnum, 40),
+        # last, so that a given SEED keeps giving the values above
+        "BILLING_DB_PASSWORD": password(rng, 20),
     }
+
+
+def password(rng, n):
+    """A generated password: letters, digits and a few symbols, with at least one digit and
+    one symbol (what a password policy asks for). It starts with a letter: a leading "!", "#"
+    or "%" would mean something else in YAML."""
+    while True:
+        value = rng.choice(string.ascii_letters) + rand(
+            rng, string.ascii_letters + string.digits + "!#%+=~", n - 1)
+        if any(c.isdigit() for c in value) and any(c in "!#%+=~" for c in value):
+            return value
+
+
+def pack(directory):
+    """Replaces DIRECTORY (named x.jar or x.zip) by a zip archive of its files, with a fixed
+    timestamp and META-INF/MANIFEST.MF first as in a real jar."""
+    names = []
+    for root, _, files in os.walk(directory):
+        names += [os.path.relpath(os.path.join(root, f), directory) for f in files]
+    names.sort(key=lambda n: (n != os.path.join("META-INF", "MANIFEST.MF"), n))
+    tmp = directory + ".tmp"
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+        for name in names:
+            info = zipfile.ZipInfo(name.replace(os.sep, "/"), date_time=(2024, 5, 2, 9, 30, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            with open(os.path.join(directory, name), "rb") as f:
+                z.writestr(info, f.read())
+    shutil.rmtree(directory)
+    os.rename(tmp, directory)
 
 
 def main():
@@ -69,6 +104,12 @@ def main():
                 text = text.replace("@" + key + "@", val)
             with open(path, "w", encoding="utf-8") as f:
                 f.write(text)
+            if text.startswith("#!"):
+                os.chmod(path, 0o755)
+    for root, dirs, _ in os.walk(out, topdown=False):
+        for name in dirs:
+            if name.endswith((".jar", ".zip")):
+                pack(os.path.join(root, name))
     # A deploy key, made fresh (throwaway, never used anywhere).
     key = os.path.join(out, "config", "deploy_key")
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "deploy@leaky-app",

@@ -83,6 +83,20 @@ static void put_step(FILE *out, const char *created_by)
     }
     while (*s == ' ')
         s++;
+    /* Long digests ("COPY dir:f61f32d5…") say nothing to a reader: keep 12 hex digits. */
+    struct rmg_buf b = {0};
+    for (const char *p = s; *p;) {
+        size_t hex = strspn(p, "0123456789abcdef");
+        if (hex >= 32) {
+            rmg_buf_append(&b, p, 12);
+            rmg_buf_puts(&b, "…");
+            p += hex;
+        } else {
+            rmg_buf_append(&b, p, hex ? hex : 1);
+            p += hex ? hex : 1;
+        }
+    }
+    s = b.data ? b.data : "";
     size_t n = strlen(s);
     const size_t max = 72;
     if (run)
@@ -97,6 +111,7 @@ static void put_step(FILE *out, const char *created_by)
     } else {
         rmg_fputs_safe(out, s, n);
     }
+    rmg_buf_free(&b);
 }
 
 static void location_line(FILE *out, const struct rmg_finding *f, bool color)
@@ -119,7 +134,10 @@ static void location_line(FILE *out, const struct rmg_finding *f, bool color)
             fprintf(out, ":%llu:%llu", (unsigned long long)l->line, (unsigned long long)l->column);
         fputc('\n', out);
         fputs("            ", out);
-        if (f->state == RMG_STATE_CONFIG) {
+        if (f->state == RMG_STATE_CONFIG && strncmp(l->path, "history[", 8) == 0) {
+            fputs("in the build history: `docker history` shows it to anyone who pulls the image",
+                  out);
+        } else if (f->state == RMG_STATE_CONFIG) {
             fputs("in the image config, readable by anyone who pulls the image", out);
         } else {
             fprintf(out, "layer %d", l->layer_index);
