@@ -378,7 +378,9 @@ int rmg_cli_scan(const struct rmg_config *c)
                 rmg_rules_engine(rules) == RMG_ENGINE_VECTORSCAN ? "vectorscan" : "pcre2");
     struct rmg_scan_ctx ctx = {.rules = rules, .jobs = c->jobs, .platform = c->platform,
                                .all_platforms = c->all_platforms,
-                               .progress = c->verbosity > 0};
+                               .progress = c->verbosity > 0                      ? 2
+                                           : c->verbosity == 0 && isatty(STDERR_FILENO) ? 1
+                                                                                         : 0};
     ctx.opts.chunk_size = c->chunk_size;
     rmg_limits_default(&ctx.limits);
     ctx.limits.max_depth = c->max_archive_depth;

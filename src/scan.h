@@ -13,7 +13,8 @@ struct rmg_scan_ctx {
     struct rmg_limits limits;
     const char *platform;          /* --platform, or NULL for the host's */
     bool all_platforms;
-    bool progress;                 /* say what is being read on stderr */
+    int progress;                  /* on stderr: 0 nothing, 1 a transient status line (a
+                                      terminal), 2 a line per layer (--verbose) */
 };
 
 /* Scans every target (a file, a directory, "-" for stdin, or an image: docker-archive:,

@@ -176,6 +176,8 @@ struct reader {
     struct rmg_walker walker;
     struct rmg_results *tmp; /* the reader's own errors and streamed findings */
     enum rmg_status worst;
+    int layers_read;
+    uint64_t layer_bytes;
 };
 
 static void reader_error(struct reader *r, enum rmg_status st, const char *path,
@@ -191,6 +193,29 @@ static void reader_error(struct reader *r, enum rmg_status st, const char *path,
     rmg_results_add_error(r->tmp, st, r->src.target, path, "%s", msg);
     if (st > r->worst)
         r->worst = st;
+}
+
+/* Says which layer is being read: a line per layer with --verbose, or one status line that
+ * rewrites itself on a terminal (cleared when the target is done). */
+static void progress(struct reader *r, const char *name, uint64_t size)
+{
+    r->layers_read++;
+    r->layer_bytes += size;
+    if (r->ctx->progress == 2) {
+        fputs("rummage: reading layer ", stderr);
+        rmg_fputs_safe(stderr, name, strlen(name));
+        fputc('\n', stderr);
+    } else if (r->ctx->progress == 1) {
+        fprintf(stderr, "\r\033[Krummage: layer %d (%.0f MiB of layers so far)",
+                r->layers_read, (double)r->layer_bytes / (1 << 20));
+        fflush(stderr);
+    }
+}
+
+static void progress_done(const struct reader *r)
+{
+    if (r->ctx->progress == 1 && r->layers_read)
+        fputs("\r\033[K", stderr);
 }
 
 /* One regular entry of the outer archive. */
@@ -232,8 +257,7 @@ static void read_entry(struct reader *r, struct archive *a, struct archive_entry
         struct rmg_entry_stream es = {.parent = a, .head = head.data, .head_len = head.len};
         r->src.blobs.v[id].layer = true;
         r->src.blobs.v[id].paths = paths;
-        if (r->ctx->progress)
-            fprintf(stderr, "rummage: reading layer %s\n", name);
+        progress(r, name, r->src.blobs.v[id].size);
         if (rmg_entry_stream_open(la, &es) != ARCHIVE_OK)
             reader_error(r, RMG_EINPUT, name, "cannot open layer: %s", archive_error_string(la));
         else
@@ -409,6 +433,7 @@ enum rmg_status rmg_source_image_stream(const struct rmg_scan_ctx *ctx, const ch
         if (st2 > st)
             st = st2;
     }
+    progress_done(&r);
     rmg_image_set_free(set);
     rmg_scanner_free(sc);
     rmg_blobs_free(&r.src.blobs);
@@ -491,8 +516,7 @@ static struct rmg_blob *dir_get_layer(struct rmg_image_source *src, const char *
         rmg_fmt(err, errlen, "out of memory");
         return NULL;
     }
-    if (d->r->ctx->progress)
-        fprintf(stderr, "rummage: reading layer %s\n", name);
+    progress(d->r, name, (uint64_t)st.st_size);
     if (archive_read_open_fd(a, fd, READ_SIZE) != ARCHIVE_OK)
         reader_error(d->r, RMG_EINPUT, name, "cannot open layer: %s", archive_error_string(a));
     else
@@ -532,6 +556,7 @@ enum rmg_status rmg_source_image_oci_dir(const struct rmg_scan_ctx *ctx, const c
         if (st2 > st)
             st = st2;
     }
+    progress_done(&r);
     rmg_image_set_free(set);
     rmg_scanner_free(sc);
     rmg_blobs_free(&d.base.blobs);
