@@ -44,7 +44,7 @@ RULE_FILES := $(sort $(wildcard patterns/*.json))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps demo check test test-unit test-cli bench fuzz fuzz-smoke install clean _demo _check
+.PHONY: all deps demo check test test-unit test-cli test-images bench fuzz fuzz-smoke install clean _demo _check
 
 all: $(BUILD)/rummage
 
@@ -105,6 +105,9 @@ test-unit: $(UNIT_BIN)
 
 test-cli: $(BUILD)/rummage
 	BUILD=$(BUILD) tests/run.sh cli
+
+test-images: $(BUILD)/rummage
+	BUILD=$(BUILD) tests/run.sh images
 
 bench: deps
 	@$(MAKE) --no-print-directory $(BUILD)/rummage

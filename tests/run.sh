@@ -1,11 +1,12 @@
 #!/bin/bash
-# Test driver: unit tests (cmocka, TAP output), rule examples (both engines), CLI tests.
-# Usage: tests/run.sh [unit|rules|cli]...   (default: all). Ends with "N passed, N failed".
+# Test driver: unit tests (cmocka, TAP output), rule examples (both engines), CLI tests, image
+# tests (real images built at test time, tests/images/fixtures.py).
+# Usage: tests/run.sh [unit|rules|cli|images]...   (default: all). Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export RUMMAGE="$PWD/$BUILD/rummage"
-parts=${*:-unit rules cli}
+parts=${*:-unit rules cli images}
 passed=0
 failed=0
 failures=()
@@ -65,6 +66,14 @@ for part in $parts; do
         count_tap cli "$tmp/cli.out"
         if ! grep -qE '^(ok|not ok) ' "$tmp/cli.out"; then
             cat "$tmp/cli.out"; failed=$((failed + 1)); failures+=("cli (no tests ran)")
+        fi
+        ;;
+    images)
+        echo "== images"
+        python3 tests/cli/test_images.py >"$tmp/images.out" 2>&1
+        count_tap images "$tmp/images.out"
+        if ! grep -qE '^(ok|not ok) ' "$tmp/images.out"; then
+            cat "$tmp/images.out"; failed=$((failed + 1)); failures+=("images (no tests ran)")
         fi
         ;;
     *) echo "unknown part: $part"; exit 2 ;;
