@@ -172,7 +172,7 @@ static bool is_json_start(const unsigned char *h, size_t n)
 
 struct reader {
     const struct rmg_scan_ctx *ctx;
-    struct rmg_image_source src;
+    struct rmg_image_source *src;
     struct rmg_walker walker;
     struct rmg_results *tmp; /* the reader's own errors and streamed findings */
     enum rmg_status worst;
@@ -190,7 +190,7 @@ static void reader_error(struct reader *r, enum rmg_status st, const char *path,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    rmg_results_add_error(r->tmp, st, r->src.target, path, "%s", msg);
+    rmg_results_add_error(r->tmp, st, r->src->target, path, "%s", msg);
     if (st > r->worst)
         r->worst = st;
 }
@@ -222,7 +222,7 @@ static void progress_done(const struct reader *r)
 static void read_entry(struct reader *r, struct archive *a, struct archive_entry *e,
                        const char *name)
 {
-    struct rmg_blob *b = rmg_blobs_add(&r->src.blobs, name);
+    struct rmg_blob *b = rmg_blobs_add(&r->src->blobs, name);
     if (!b) {
         reader_error(r, RMG_ENOMEM, name, "out of memory");
         return;
@@ -255,13 +255,13 @@ static void read_entry(struct reader *r, struct archive *a, struct archive_entry
             return;
         }
         struct rmg_entry_stream es = {.parent = a, .head = head.data, .head_len = head.len};
-        r->src.blobs.v[id].layer = true;
-        r->src.blobs.v[id].paths = paths;
-        progress(r, name, r->src.blobs.v[id].size);
+        r->src->blobs.v[id].layer = true;
+        r->src->blobs.v[id].paths = paths;
+        progress(r, name, r->src->blobs.v[id].size);
         if (rmg_entry_stream_open(la, &es) != ARCHIVE_OK)
             reader_error(r, RMG_EINPUT, name, "cannot open layer: %s", archive_error_string(la));
         else
-            rmg_layer_walk(&r->walker, la, name, id, r->src.blobs.v[id].size, paths);
+            rmg_layer_walk(&r->walker, la, name, id, r->src->blobs.v[id].size, paths);
         archive_read_free(la);
     } else if (h && is_json_start(h, head.len)) {
         size_t max = r->ctx->limits.max_json;
@@ -310,7 +310,7 @@ static enum rmg_status walk_outer(struct reader *r, struct archive *a)
         if (hl || type == AE_IFLNK) {
             char *t = link_target(name, hl ? hl : archive_entry_symlink(e) ? archive_entry_symlink(e) : "",
                                   !hl);
-            struct rmg_blob *b = t ? rmg_blobs_add(&r->src.blobs, name) : NULL;
+            struct rmg_blob *b = t ? rmg_blobs_add(&r->src->blobs, name) : NULL;
             if (b)
                 b->link = t;
             else
@@ -345,37 +345,49 @@ static void scan_plain_archive(const struct rmg_scan_ctx *ctx, const char *targe
     rmg_scanner_free(sc);
 }
 
-/* Runs plan + resolve once the blobs are known, and the pool's results are in. */
-static enum rmg_status finish_image(struct reader *r, struct rmg_pool *pool,
+/* Ends a source: waits for the pool, resolves the planned images (set may be NULL), moves
+ * everything into out and frees what the reader holds. Returns the worst of st and its own. */
+static enum rmg_status reader_close(struct reader *r, struct rmg_pool *pool,
                                     struct rmg_scanner *sc, struct rmg_image_set *set,
-                                    struct rmg_results *out)
+                                    struct rmg_results *out, enum rmg_status st)
 {
-    struct rmg_results lr;
-    rmg_results_init(&lr);
-    enum rmg_status st = rmg_pool_finish(pool, &lr);
-    rmg_results_merge(&lr, r->tmp);
-    enum rmg_status st2 = RMG_OK;
-    if (set) {
-        st2 = rmg_image_resolve(set, &r->src, sc, &lr, out);
-    } else {
-        /* No image to attribute them to: layer findings cannot be told apart. */
-        for (size_t i = 0; i < lr.n_findings; i++)
-            rmg_finding_free(&lr.findings[i]);
-        lr.n_findings = 0;
+    if (pool) {
+        struct rmg_results lr;
+        rmg_results_init(&lr);
+        enum rmg_status st2 = rmg_pool_finish(pool, &lr);
+        rmg_results_merge(&lr, r->tmp);
+        if (set) {
+            enum rmg_status st3 = rmg_image_resolve(set, r->src, sc, &lr, out);
+            st2 = st3 > st2 ? st3 : st2;
+        } else {
+            /* No image to attribute them to: layer findings cannot be told apart. */
+            for (size_t i = 0; i < lr.n_findings; i++)
+                rmg_finding_free(&lr.findings[i]);
+            lr.n_findings = 0;
+        }
+        rmg_results_merge(out, &lr);
+        rmg_results_clear(&lr);
+        st = st2 > st ? st2 : st;
     }
-    rmg_results_merge(out, &lr);
-    rmg_results_clear(&lr);
-    return st > st2 ? st : st2;
+    progress_done(r);
+    rmg_image_set_free(set);
+    rmg_scanner_free(sc);
+    rmg_blobs_free(&r->src->blobs);
+    rmg_results_merge(out, r->tmp);
+    rmg_results_clear(r->tmp);
+    return st;
 }
 
-static bool reader_init(struct reader *r, const struct rmg_scan_ctx *ctx, const char *target,
+static bool reader_init(struct reader *r, const struct rmg_scan_ctx *ctx,
+                        struct rmg_image_source *src, const char *target,
                         struct rmg_results *tmp, struct rmg_pool **pool,
                         struct rmg_scanner **sc)
 {
     memset(r, 0, sizeof *r);
     r->ctx = ctx;
     r->tmp = tmp;
-    r->src.target = target;
+    r->src = src;
+    src->target = target;
     *pool = rmg_pool_new(ctx->rules, &ctx->opts, ctx->jobs);
     *sc = rmg_scanner_new(ctx->rules, &ctx->opts);
     r->walker = (struct rmg_walker){&ctx->limits, *pool, *sc, tmp, target};
@@ -392,12 +404,11 @@ enum rmg_status rmg_source_image_stream(const struct rmg_scan_ctx *ctx, const ch
     struct reader r;
     struct rmg_pool *pool;
     struct rmg_scanner *sc;
+    struct rmg_image_source src = {.get_json = stream_get_json, .get_layer = stream_get_layer};
     struct fd_stream fs = {.fd = fd, .head = head, .head_len = head_len,
                            .buf = malloc(READ_SIZE)};
     struct archive *a = rmg_layer_reader_new(false);
-    bool ok = reader_init(&r, ctx, target, &tmp, &pool, &sc) && a && fs.buf;
-    r.src.get_json = stream_get_json;
-    r.src.get_layer = stream_get_layer;
+    bool ok = reader_init(&r, ctx, &src, target, &tmp, &pool, &sc) && a && fs.buf;
     enum rmg_status st = RMG_OK;
     if (!ok) {
         rmg_results_add_error(out, RMG_ENOMEM, target, NULL, "out of memory");
@@ -414,7 +425,7 @@ enum rmg_status rmg_source_image_stream(const struct rmg_scan_ctx *ctx, const ch
     free(fs.buf);
     struct rmg_image_set *set = NULL;
     if (ok && st == RMG_OK) {
-        if (!rmg_image_found(&r.src) && fallback_path) {
+        if (!rmg_image_found(&src) && fallback_path) {
             /* A tar, but no image: forget the first pass and scan its files. */
             struct rmg_results discard;
             rmg_results_init(&discard);
@@ -425,21 +436,10 @@ enum rmg_status rmg_source_image_stream(const struct rmg_scan_ctx *ctx, const ch
             scan_plain_archive(ctx, target, fallback_path, out);
         } else {
             struct rmg_image_select sel = {ref, ctx->platform, ctx->all_platforms};
-            rmg_image_plan(&r.src, &sel, &tmp, &set);
+            rmg_image_plan(&src, &sel, &tmp, &set);
         }
     }
-    if (pool) {
-        enum rmg_status st2 = finish_image(&r, pool, sc, set, out);
-        if (st2 > st)
-            st = st2;
-    }
-    progress_done(&r);
-    rmg_image_set_free(set);
-    rmg_scanner_free(sc);
-    rmg_blobs_free(&r.src.blobs);
-    rmg_results_merge(out, &tmp);
-    rmg_results_clear(&tmp);
-    return st;
+    return reader_close(&r, pool, sc, set, out, st);
 }
 
 /* ---- OCI layout directories ------------------------------------------------------------ */
@@ -535,10 +535,9 @@ enum rmg_status rmg_source_image_oci_dir(const struct rmg_scan_ctx *ctx, const c
     struct reader r;
     struct rmg_pool *pool;
     struct rmg_scanner *sc;
-    bool ok = reader_init(&r, ctx, target, &tmp, &pool, &sc);
-    struct dir_source d = {.base = {.target = target, .get_json = dir_get_json,
-                                    .get_layer = dir_get_layer},
+    struct dir_source d = {.base = {.get_json = dir_get_json, .get_layer = dir_get_layer},
                            .dir = dir, .r = &r};
+    bool ok = reader_init(&r, ctx, &d.base, target, &tmp, &pool, &sc);
     enum rmg_status st = RMG_OK;
     struct rmg_image_set *set = NULL;
     if (!ok) {
@@ -548,19 +547,5 @@ enum rmg_status rmg_source_image_oci_dir(const struct rmg_scan_ctx *ctx, const c
         struct rmg_image_select sel = {ref, ctx->platform, ctx->all_platforms};
         rmg_image_plan(&d.base, &sel, &tmp, &set);
     }
-    if (pool) {
-        /* finish_image works on r.src; the directory source holds the blobs. */
-        r.src = d.base;
-        enum rmg_status st2 = finish_image(&r, pool, sc, set, out);
-        d.base = r.src;
-        if (st2 > st)
-            st = st2;
-    }
-    progress_done(&r);
-    rmg_image_set_free(set);
-    rmg_scanner_free(sc);
-    rmg_blobs_free(&d.base.blobs);
-    rmg_results_merge(out, &tmp);
-    rmg_results_clear(&tmp);
-    return st;
+    return reader_close(&r, pool, sc, set, out, st);
 }
