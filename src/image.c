@@ -107,16 +107,31 @@ static char *platform_of(const cJSON *o)
     return b.data;
 }
 
+/* arm64 images often leave out the variant, which can only be v8: "linux/arm64" and
+ * "linux/arm64/v8" are the same platform (as containerd treats them). */
+static void platform_normal(const char *p, char *out, size_t cap)
+{
+    size_t n = strlen(p);
+    if (n >= 6 && strcmp(p + n - 6, "/arm64") == 0 && strchr(p, '/') == p + n - 6)
+        rmg_fmt(out, cap, "%s/v8", p);
+    else
+        rmg_fmt(out, cap, "%s", p);
+}
+
 /* Does platform p ("os/arch[/variant]") satisfy the wanted one? A wanted platform without a
- * variant takes any variant; arm64 images often say "v8", which is the only arm64 variant. */
+ * variant takes any variant. */
 static bool platform_matches(const char *p, const char *want)
 {
-    size_t n = strlen(want);
+    char pn[256], wn[256];
+    platform_normal(p, pn, sizeof pn);
     const char *slash = strchr(want, '/');
     bool want_variant = slash && strchr(slash + 1, '/');
-    if (strncmp(p, want, n) != 0)
-        return false;
-    return p[n] == '\0' || (p[n] == '/' && !want_variant);
+    if (want_variant) {
+        platform_normal(want, wn, sizeof wn);
+        return strcmp(pn, wn) == 0;
+    }
+    size_t n = strlen(want);
+    return strncmp(pn, want, n) == 0 && (pn[n] == '\0' || pn[n] == '/');
 }
 
 /* ---- the plan ------------------------------------------------------------------------- */
@@ -217,7 +232,8 @@ static cJSON *load_json(struct planner *p, const char *name)
 static bool digest_blob_name(const char *digest, char *out, size_t cap)
 {
     const char *colon = strchr(digest, ':');
-    if (!colon || colon == digest || !colon[1])
+    if (!colon || colon == digest || !colon[1] ||
+        !((digest[0] >= 'a' && digest[0] <= 'z') || (digest[0] >= '0' && digest[0] <= '9')))
         return false;
     for (const char *c = digest; c < colon; c++)
         if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '+' || *c == '.' ||

@@ -46,11 +46,39 @@ struct archive *rmg_layer_reader_new(bool raw)
     archive_read_support_filter_zstd(a);
     archive_read_support_filter_xz(a);
     archive_read_support_filter_bzip2(a);
-    archive_read_support_format_tar(a);
-    archive_read_support_format_gnutar(a);
-    if (raw)
+    if (raw) {
         archive_read_support_format_raw(a);
+    } else {
+        archive_read_support_format_tar(a);
+        archive_read_support_format_gnutar(a);
+    }
     return a;
+}
+
+static bool compressed_magic(const unsigned char *h, size_t n)
+{
+    return (n >= 2 && h[0] == 0x1f && h[1] == 0x8b) ||
+           (n >= 4 && memcmp(h, "\x28\xb5\x2f\xfd", 4) == 0) ||
+           (n >= 6 && memcmp(h, "\xfd" "7zXZ\0", 6) == 0) ||
+           (n >= 4 && memcmp(h, "BZh", 3) == 0 && h[3] >= '1' && h[3] <= '9');
+}
+
+bool rmg_layer_is_tar(const void *head, size_t len)
+{
+    const unsigned char *h = head;
+    if (len >= 262 && memcmp(h + 257, "ustar", 5) == 0)
+        return true;
+    if (!compressed_magic(h, len))
+        return false;
+    struct archive *a = rmg_layer_reader_new(false);
+    if (!a)
+        return false;
+    struct archive_entry *e;
+    int r = archive_read_open_memory(a, head, len) == ARCHIVE_OK
+                ? archive_read_next_header(a, &e)
+                : ARCHIVE_FATAL;
+    archive_read_free(a);
+    return r == ARCHIVE_OK || r == ARCHIVE_WARN;
 }
 
 static la_ssize_t stream_read(struct archive *a, void *ud, const void **out)
@@ -198,11 +226,7 @@ static enum sniff sniff(const unsigned char *h, size_t n)
 {
     if (n >= 4 && memcmp(h, "PK\3\4", 4) == 0)
         return SNIFF_ZIP;
-    if ((n >= 2 && h[0] == 0x1f && h[1] == 0x8b) ||
-        (n >= 4 && memcmp(h, "\x28\xb5\x2f\xfd", 4) == 0) ||
-        (n >= 6 && memcmp(h, "\xfd" "7zXZ\0", 6) == 0) ||
-        (n >= 4 && memcmp(h, "BZh", 3) == 0 && h[3] >= '1' && h[3] <= '9') ||
-        (n >= 262 && memcmp(h + 257, "ustar", 5) == 0))
+    if (compressed_magic(h, n) || (n >= 262 && memcmp(h + 257, "ustar", 5) == 0))
         return SNIFF_STREAM;
     return SNIFF_NONE;
 }
@@ -287,7 +311,10 @@ static void raw_member_name(const char *path, char *out, size_t cap)
 static void walk_nested_stream(struct walk *k, struct arc *ar, const char *path,
                                const void *head, size_t head_len, uint64_t size)
 {
-    struct archive *na = rmg_layer_reader_new(true);
+    /* A tar (plain or compressed) is walked; any other compressed file is read as the one file
+     * it holds. Deciding from the decompressed start matters: a tar reader would take a file
+     * beginning with a block of zeros for an empty archive and scan nothing. */
+    struct archive *na = rmg_layer_reader_new(!rmg_layer_is_tar(head, head_len));
     if (!na) {
         note(k, RMG_ENOMEM, path, "out of memory");
         return;

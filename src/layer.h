@@ -37,10 +37,14 @@ struct rmg_walker {
 };
 
 /* A new reader for a tar stream in any of the compressions images use (gzip, zstd, xz,
- * bzip2, none), told apart by magic bytes, never by a media type. With `raw`, a compressed
- * stream that is not a tar is read as one file (format ARCHIVE_FORMAT_RAW). NULL on out of
- * memory. Caller frees with archive_read_free. */
+ * bzip2, none), told apart by magic bytes, never by a media type. With `raw`, the reader
+ * instead reads a compressed stream that is not a tar as one file (ARCHIVE_FORMAT_RAW).
+ * NULL on out of memory. Caller frees with archive_read_free. */
 struct archive *rmg_layer_reader_new(bool raw);
+
+/* Is this the start of a tar archive, plain or compressed? For a compressed stream the start
+ * is decompressed and must hold a real tar header (a block of zeros is not one). */
+bool rmg_layer_is_tar(const void *head, size_t len);
 
 /* Reading the current entry of `parent` as the input of another archive: the bytes already
  * taken from it (`head`, borrowed) come first. */

@@ -134,7 +134,7 @@ static enum rmg_status scan_stdin(const struct rmg_scan_ctx *ctx, struct rmg_sca
     if (n < 0) {
         rmg_results_add_error(out, RMG_EINPUT, "-", NULL, "read: %s", strerror(errno));
         st = RMG_EINPUT;
-    } else if (rmg_source_image_sniff(head, (size_t)n)) {
+    } else if (rmg_layer_is_tar(head, (size_t)n)) {
         st = rmg_source_image_stream(ctx, "-", 0, head, (size_t)n, NULL, NULL, out);
     } else {
         struct rmg_location loc = {.target = (char *)"-", .path = (char *)"-", .layer_index = -1};
@@ -184,7 +184,7 @@ static enum rmg_status scan_path(const struct rmg_scan_ctx *ctx, struct rmg_scan
     unsigned char *head = malloc(HEAD_MAX);
     ssize_t n = fd >= 0 && head ? rmg_read_head(fd, head, HEAD_MAX) : -1;
     enum rmg_status res;
-    if (n >= 0 && rmg_source_image_sniff(head, (size_t)n)) {
+    if (n >= 0 && rmg_layer_is_tar(head, (size_t)n)) {
         res = rmg_source_image_stream(ctx, target, fd, head, (size_t)n, NULL, target, out);
     } else {
         struct rmg_location loc = {.target = (char *)target, .path = (char *)target,

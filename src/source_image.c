@@ -41,28 +41,6 @@ ssize_t rmg_read_head(int fd, void *buf, size_t cap)
     return (ssize_t)got;
 }
 
-bool rmg_source_image_sniff(const void *head, size_t len)
-{
-    const unsigned char *h = head;
-    if (len >= 262 && memcmp(h + 257, "ustar", 5) == 0)
-        return true;
-    bool compressed = (len >= 2 && h[0] == 0x1f && h[1] == 0x8b) ||
-                      (len >= 4 && memcmp(h, "\x28\xb5\x2f\xfd", 4) == 0) ||
-                      (len >= 6 && memcmp(h, "\xfd" "7zXZ\0", 6) == 0) ||
-                      (len >= 3 && memcmp(h, "BZh", 3) == 0);
-    if (!compressed)
-        return false;
-    /* Decompress the start and see whether a tar header comes out. */
-    struct archive *a = rmg_layer_reader_new(false);
-    if (!a)
-        return false;
-    struct archive_entry *e;
-    bool tar = archive_read_open_memory(a, head, len) == ARCHIVE_OK &&
-               archive_read_next_header(a, &e) >= ARCHIVE_WARN;
-    archive_read_free(a);
-    return tar;
-}
-
 /* ---- reading a file descriptor, with what was already read first -------------------- */
 
 struct fd_stream {
@@ -242,7 +220,7 @@ static void read_entry(struct reader *r, struct archive *a, struct archive_entry
         return;
     }
     const unsigned char *h = (const unsigned char *)head.data;
-    if (h && rmg_source_image_sniff(h, head.len)) {
+    if (h && rmg_layer_is_tar(h, head.len)) {
         int id = b->id; /* b moves if the blob array grows: keep the index */
         struct rmg_pathset *paths = rmg_pathset_new();
         struct archive *la = rmg_layer_reader_new(false);
@@ -418,13 +396,13 @@ enum rmg_status rmg_source_image_stream(const struct rmg_scan_ctx *ctx, const ch
                               archive_error_string(a));
         st = RMG_EINPUT;
     } else {
-        walk_outer(&r, a);
+        st = walk_outer(&r, a);
     }
     if (a)
         archive_read_free(a);
     free(fs.buf);
     struct rmg_image_set *set = NULL;
-    if (ok && st == RMG_OK) {
+    if (ok && st < RMG_EINPUT) {
         if (!rmg_image_found(&src) && fallback_path) {
             /* A tar, but no image: forget the first pass and scan its files. */
             struct rmg_results discard;
@@ -436,7 +414,8 @@ enum rmg_status rmg_source_image_stream(const struct rmg_scan_ctx *ctx, const ch
             scan_plain_archive(ctx, target, fallback_path, out);
         } else {
             struct rmg_image_select sel = {ref, ctx->platform, ctx->all_platforms};
-            rmg_image_plan(&src, &sel, &tmp, &set);
+            enum rmg_status ps = rmg_image_plan(&src, &sel, &tmp, &set);
+            st = ps > st ? ps : st;
         }
     }
     return reader_close(&r, pool, sc, set, out, st);
@@ -545,7 +524,7 @@ enum rmg_status rmg_source_image_oci_dir(const struct rmg_scan_ctx *ctx, const c
         st = RMG_ENOMEM;
     } else {
         struct rmg_image_select sel = {ref, ctx->platform, ctx->all_platforms};
-        rmg_image_plan(&d.base, &sel, &tmp, &set);
+        st = rmg_image_plan(&d.base, &sel, &tmp, &set);
     }
     return reader_close(&r, pool, sc, set, out, st);
 }

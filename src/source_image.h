@@ -20,9 +20,6 @@ enum rmg_status rmg_source_image_oci_dir(const struct rmg_scan_ctx *ctx, const c
                                          const char *dir, const char *ref,
                                          struct rmg_results *out);
 
-/* Does this start of a stream look like a tar archive, plain or compressed? */
-bool rmg_source_image_sniff(const void *head, size_t len);
-
 /* Reads up to cap bytes from fd (fewer only at end of input). -1 on error (errno set). */
 ssize_t rmg_read_head(int fd, void *buf, size_t cap);
 
