@@ -109,7 +109,12 @@ test-cli: $(BUILD)/rummage
 test-images: $(BUILD)/rummage
 	BUILD=$(BUILD) tests/run.sh images
 
+# The image benchmark builds a Debian image (debootstrap from the configured mirror) and a
+# node_modules image (npm registry): tests/images/bench_images.sh.
+# npm: Debian's package unless an npm is there already (e.g. from a nodejs package).
+DEB_BENCH := debootstrap pigz $(if $(shell command -v npm),,npm)
 bench: deps
+	@$(MAKE) --no-print-directory DEB_ALL="$(DEB_BENCH)" deps
 	@$(MAKE) --no-print-directory $(BUILD)/rummage
 	BUILD=$(BUILD) tests/bench.sh
 

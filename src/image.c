@@ -628,7 +628,9 @@ static void plan_oci(struct planner *p, cJSON *index)
 
 bool rmg_image_found(const struct rmg_image_source *src)
 {
-    return rmg_blobs_find(&src->blobs, "manifest.json") || rmg_blobs_find(&src->blobs, "index.json");
+    const struct rmg_blob *m = rmg_blobs_find(&src->blobs, "manifest.json");
+    const struct rmg_blob *i = rmg_blobs_find(&src->blobs, "index.json");
+    return (m && m->json) || (i && i->json);
 }
 
 enum rmg_status rmg_image_plan(struct rmg_image_source *src, const struct rmg_image_select *sel,

@@ -39,7 +39,7 @@ measure() { # label, command...: prints wall, user+sys and peak RSS
     t0=$(date +%s.%N)
     /usr/bin/time -f '%U %S %M' -o "$out" "$@" >/dev/null 2>&1 || true
     t1=$(date +%s.%N)
-    read -r u s rss <"$out"
+    read -r u s rss < <(tail -n 1 "$out") # time puts "Command exited with non-zero status" first
     rm -f "$out"
     python3 - "$label" "$t0" "$t1" "$u" "$s" "$rss" "$bytes" <<'PY'
 import sys
@@ -57,3 +57,170 @@ measure "grep -c password" grep -c password "$corpus"
 measure "rummage -j1 (vectorscan)" "$RUMMAGE" scan -q -j1 --format json -o /dev/null "$corpus"
 measure "rummage -j1 --engine pcre2" "$RUMMAGE" scan -q -j1 --engine pcre2 --format json -o /dev/null "$corpus"
 measure "rummage -j$(nproc) tree (vectorscan)" "$RUMMAGE" scan -q --format json -o /dev/null "$tree"
+
+# ---- Container images -------------------------------------------------------------------------
+# tests/images/bench_images.sh builds them once (about 3 minutes, needs root and network) into
+# $BUILD/bench/images: debian.tar (Debian bookworm, 4 gzip layers, about 585 MB uncompressed),
+# the same image with zstd layers, as an OCI layout and with uncompressed layers, and node.tar
+# (the same plus an npm install layer: the false-positive corpus). In the same run: the
+# decompression baselines (gzip/pigz/zstd -dc of the layers), rummage on each form of the image,
+# and findings per GB on node.tar. BENCH_IMAGES=0 skips this part; BENCH_IMAGES_DIR=DIR builds
+# and reads the images in DIR.
+[ "${BENCH_IMAGES:-1}" = 0 ] && exit 0
+imgdir=${BENCH_IMAGES_DIR:-$dir/images}
+echo
+echo "container images ($imgdir)"
+if ! tests/images/bench_images.sh "$imgdir"; then
+    echo "image benchmark skipped: tests/images/bench_images.sh could not build the images (see above)"
+    exit 0
+fi
+imgdir=$(cd "$imgdir" && pwd)
+run=$imgdir/run
+rm -rf "$run"
+mkdir -p "$run/gz" "$run/zstd" "$run/reports"
+rows=$run/rows.tsv
+: >"$rows"
+
+# The layer blobs of a docker-archive, in manifest order, as DIR/01, DIR/02, ... (untimed).
+extract_layers() { # ARCHIVE DIR
+    python3 - "$1" "$2" <<'PY'
+import json, os, shutil, sys, tarfile
+archive, out = sys.argv[1:]
+with tarfile.open(archive) as tf:
+    members = {m.name: m for m in tf.getmembers()}
+    for i, name in enumerate(json.load(tf.extractfile("manifest.json"))[0]["Layers"], 1):
+        m = members[name]
+        while m.issym():
+            m = members[os.path.normpath(os.path.join(os.path.dirname(m.name), m.linkname))]
+        with tf.extractfile(m) as src, open(os.path.join(out, f"{i:02d}"), "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+PY
+}
+extract_layers "$imgdir/debian.tar" "$run/gz"
+extract_layers "$imgdir/debian-zstd.tar" "$run/zstd"
+
+imeasure() { # KEY IMAGE LABEL COMMAND...: time COMMAND (stdout to /dev/null), record a row
+    local key=$1 image=$2 label=$3 rc=0 t0 t1; shift 3
+    t0=$(date +%s.%N)
+    /usr/bin/time -f '%U %S %M' -o "$run/$key.time" "$@" >/dev/null 2>"$run/$key.err" || rc=$?
+    t1=$(date +%s.%N)
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$key" "$image" "$label" "$t0" "$t1" \
+        "$(tail -n 1 "$run/$key.time")" "$rc" >>"$rows"
+}
+scan() { # KEY IMAGE LABEL RUMMAGE-ARGS...: rummage scan with a JSON report in $run/reports
+    local key=$1 image=$2 label=$3; shift 3
+    imeasure "$key" "$image" "$label" "$RUMMAGE" scan -q -f json -o "$run/reports/$key.json" "$@"
+}
+
+cat "$imgdir"/*.tar "$run"/gz/* "$run"/zstd/* "$imgdir"/debian-oci/blobs/sha256/* >/dev/null
+imeasure gzip debian.tar "gzip -dc, the gzip layers" gzip -dc "$run"/gz/*
+if command -v pigz >/dev/null; then
+    imeasure pigz debian.tar "pigz -dc, the gzip layers" pigz -dc "$run"/gz/*
+fi
+if command -v zstd >/dev/null; then
+    imeasure zstd debian-zstd.tar "zstd -dc, the zstd layers" zstd -q -dc "$run"/zstd/*
+fi
+scan j1 debian.tar "rummage -j1 docker-archive (gzip)" -j1 "docker-archive:$imgdir/debian.tar"
+scan j2 debian.tar "rummage -j2 docker-archive (gzip)" -j2 "docker-archive:$imgdir/debian.tar"
+if [ "$(nproc)" -gt 2 ]; then
+    scan jn debian.tar "rummage -j$(nproc) docker-archive (gzip)" "-j$(nproc)" "docker-archive:$imgdir/debian.tar"
+fi
+# shellcheck disable=SC2016 # $0, $1, $2 are the inner shell's
+imeasure stdin debian.tar "rummage -j2 - < debian.tar" \
+    sh -c 'exec "$0" scan -q -f json -o "$1" -j2 - <"$2"' "$RUMMAGE" "$run/reports/stdin.json" "$imgdir/debian.tar"
+scan oci debian.tar "rummage -j2 oci: layout (gzip)" -j2 "oci:$imgdir/debian-oci"
+scan zstd-scan debian-zstd.tar "rummage -j2 docker-archive (zstd)" -j2 "docker-archive:$imgdir/debian-zstd.tar"
+scan raw debian-raw.tar "rummage -j2 docker-archive (plain tar)" -j2 "docker-archive:$imgdir/debian-raw.tar"
+scan node node.tar "rummage -j2 node.tar (FP corpus)" -j2 "docker-archive:$imgdir/node.tar"
+
+python3 - "$rows" "$imgdir/images.json" "$run" <<'PY'
+import collections, json, os, sys
+rows_path, images_path, run = sys.argv[1:]
+imgdir = os.path.dirname(run)
+images = json.load(open(images_path))
+rows = []
+for line in open(rows_path):
+    key, image, label, t0, t1, times, rc = line.rstrip("\n").split("\t")
+    try:
+        u, s, rss = times.split()
+        cpu, rss = float(u) + float(s), int(rss) / 1024
+    except ValueError:
+        cpu, rss = float("nan"), float("nan")
+    rows.append(dict(key=key, image=image, label=label, wall=float(t1) - float(t0), cpu=cpu,
+                     rss=rss, rc=int(rc)))
+gzip_wall = next((r["wall"] for r in rows if r["key"] == "gzip"), None)
+
+def report(key):
+    try:
+        return json.load(open(os.path.join(run, "reports", key + ".json")))
+    except (OSError, ValueError):
+        return None
+
+def status(r):
+    if r["key"] in ("gzip", "pigz", "zstd"):
+        return "ok" if r["rc"] == 0 else f"exit {r['rc']}"
+    rep = report(r["key"])
+    err = open(os.path.join(run, r["key"] + ".err"), errors="replace").read().strip().splitlines()
+    if rep is None:
+        return f"FAILED exit {r['rc']}, no JSON report" + (f": {err[0].replace(imgdir + '/', '')[:80]}" if err else "")
+    f = rep.get("findings", [])
+    paths = {x.get("location", {}).get("path") for x in f}
+    text = f"exit {r['rc']}, {len(f)} findings in {len(paths)} files"
+    if r["rc"] >= 2:
+        text = "FAILED " + text + (f": {err[0].replace(imgdir + '/', '')[:80]}" if err else "")
+    return text
+
+d = images["debian.tar"]
+print(f"\ndebian.tar: {len(d['layers'])} layers, {d['compressed'] / 1e6:.1f} MB gzip, "
+      f"{images['debian-zstd.tar']['compressed'] / 1e6:.1f} MB zstd, {d['uncompressed'] / 1e6:.1f} MB "
+      f"uncompressed; node.tar: {images['node.tar']['compressed'] / 1e6:.1f} MB gzip, "
+      f"{images['node.tar']['uncompressed'] / 1e6:.1f} MB uncompressed. MB/s: uncompressed layer bytes.")
+print(f"{'case':<38} {'wall s':>7} {'cpu s':>7} {'MB/s':>7} {'RSS MiB':>8} {'x gzip':>7}  result")
+for r in rows:
+    ok = r["rc"] < 2
+    mbs = f"{images[r['image']]['uncompressed'] / r['wall'] / 1e6:7.1f}" if ok else "      -"
+    ratio = f"{r['wall'] / gzip_wall:7.2f}" if ok and gzip_wall and r["image"] != "node.tar" else "      -"
+    print(f"{r['label']:<38} {r['wall']:7.2f} {r['cpu']:7.2f} {mbs} {r['rss']:8.1f} {ratio}  {status(r)}")
+
+# The same image in every form must give the same findings.
+forms = [r["key"] for r in rows if r["image"] != "node.tar" and r["rc"] < 2 and report(r["key"]) is not None]
+sets = {k: sorted(x.get("fingerprint", "") for x in report(k)["findings"]) for k in forms}
+if len(sets) > 1:
+    same = len({tuple(v) for v in sets.values()}) == 1
+    print("findings of the Debian image in every form: " + ("identical" if same else
+          "DIFFER: " + ", ".join(f"{k} {len(v)}" for k, v in sets.items())))
+
+def per_gb(key, image):
+    rep = report(key)
+    if rep is None or next(r["rc"] for r in rows if r["key"] == key) >= 2:
+        print(f"{image}: no findings per GB, the scan failed")
+        return
+    f = rep.get("findings", [])
+    img = images[image]
+    print(f"\n{image}: {len(f)} findings, {len(f) / (img['uncompressed'] / 1e9):.1f} per GB uncompressed")
+    if image == "node.tar" and f:
+        app = [x for x in f if "node_modules/" in x.get("location", {}).get("path", "")
+               or x.get("location", {}).get("path", "").lstrip("/").startswith("app/")]
+        top = img["layers"][-1]["uncompressed"]
+        print(f"  in /app (the npm layer, {top / 1e6:.0f} MB): {len(app)}, {len(app) / (top / 1e9):.1f} per GB; "
+              f"elsewhere: {len(f) - len(app)}")
+    def layer(loc):
+        l = loc.get("layer")
+        if isinstance(l, dict):
+            return (l.get("index", -1), str(l.get("created_by", l.get("digest", "")))[:60])
+        return (-1, str(l))
+    layers = collections.Counter(layer(x["location"]) for x in f if "layer" in x.get("location", {}))
+    for (index, what), n in sorted(layers.items()):
+        print(f"  {n:6d}  in layer index {index}: {what}")
+    by_rule = collections.Counter(x.get("rule") for x in f)
+    example = {}
+    for x in f:
+        example.setdefault(x.get("rule"), x.get("location", {}).get("path"))
+    for rule, n in by_rule.most_common(15):
+        print(f"  {n:6d}  {rule:<40} e.g. {example[rule]}")
+
+per_gb("j2", "debian.tar")
+per_gb("node", "node.tar")
+print(f"\nreports: {run}/reports")
+PY
+rm -rf "$run/gz" "$run/zstd"

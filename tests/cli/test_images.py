@@ -21,6 +21,7 @@ deleted/overwritten; exit 1 on findings, 0 clean, 2 on input errors with partial
 import gzip
 import hashlib
 import json
+import subprocess
 import os
 import platform
 import shutil
@@ -785,6 +786,30 @@ def corrupt_truncated_layer(tmp):
         e = expect_by(info, k)[0]
         f = one(doc, e, res)
         check_layer_finding(f, e, res)
+
+
+@test
+def corrupt_truncated_stream_keeps_findings(tmp):
+    """A docker save stream cut short before manifest.json (a pipe that broke): exit 2 with an
+    error, and the secret of the layer that did arrive is still reported, named by its blob
+    (no layer order is known without the manifest): "/BLOB!/srv/secret.txt"."""
+    info = fixture("gone")
+    data = Path(info["archive"]).read_bytes()
+    with tarfile.open(info["archive"]) as t:
+        members = t.getmembers()
+    man = [m for m in members if m.name == "manifest.json"]
+    check(man and all(m.offset < man[0].offset for m in members if m.name.endswith(".tar")),
+          f"fixture: manifest.json after the layers: {[m.name for m in members]}")
+    cut = tmp / "cut.tar"
+    cut.write_bytes(data[: man[0].offset_data + 10])  # cut inside manifest.json
+    e = expect_by(info, "K")[0]
+    for target, inp in ((str(cut), None), ("-", cut.read_bytes())):
+        res, doc = scan(target, rc=2, input=inp)
+        check(errors_of(doc, "error"), f"{target}: an error for the cut stream", res)
+        fs = [f for f in doc["findings"] if f["fingerprint"] == e["fingerprint"]]
+        check(len(fs) == 1 and loc(fs[0])["path"].endswith("!/srv/secret.txt")
+              and loc(fs[0])["path"].startswith("/"),
+              f"{target}: the layer's secret, named by its blob: {[loc(f) for f in fs]}", res)
 
 
 @test
