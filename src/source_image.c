@@ -338,10 +338,21 @@ static enum rmg_status reader_close(struct reader *r, struct rmg_pool *pool,
             enum rmg_status st3 = rmg_image_resolve(set, r->src, sc, &lr, out);
             st2 = st3 > st2 ? st3 : st2;
         } else {
-            /* No image to attribute them to: layer findings cannot be told apart. */
-            for (size_t i = 0; i < lr.n_findings; i++)
-                rmg_finding_free(&lr.findings[i]);
-            lr.n_findings = 0;
+            /* No image to attribute them to (a truncated stream, say): nothing is lost, each
+             * finding names its blob: "/BLOB!/path". */
+            for (size_t i = 0; i < lr.n_findings; i++) {
+                struct rmg_finding *f = &lr.findings[i];
+                int b = f->loc.layer_index;
+                if (b < 0 || (size_t)b >= r->src->blobs.n)
+                    continue;
+                struct rmg_buf p = {0};
+                rmg_buf_printf(&p, "/%s!%s", r->src->blobs.v[b].name, f->loc.path);
+                if (p.data) {
+                    free(f->loc.path);
+                    f->loc.path = p.data;
+                }
+                f->loc.layer_index = -1;
+            }
         }
         rmg_results_merge(out, &lr);
         rmg_results_clear(&lr);
@@ -387,6 +398,7 @@ enum rmg_status rmg_source_image_stream(const struct rmg_scan_ctx *ctx, const ch
                            .buf = malloc(READ_SIZE)};
     struct archive *a = rmg_layer_reader_new(false);
     bool ok = reader_init(&r, ctx, &src, target, &tmp, &pool, &sc) && a && fs.buf;
+    bool opened = false;
     enum rmg_status st = RMG_OK;
     if (!ok) {
         rmg_results_add_error(out, RMG_ENOMEM, target, NULL, "out of memory");
@@ -396,14 +408,15 @@ enum rmg_status rmg_source_image_stream(const struct rmg_scan_ctx *ctx, const ch
                               archive_error_string(a));
         st = RMG_EINPUT;
     } else {
+        opened = true;
         st = walk_outer(&r, a);
     }
     if (a)
         archive_read_free(a);
     free(fs.buf);
     struct rmg_image_set *set = NULL;
-    if (ok && st < RMG_EINPUT) {
-        if (!rmg_image_found(&src) && fallback_path) {
+    if (opened) {
+        if (!rmg_image_found(&src) && fallback_path && st < RMG_EINPUT) {
             /* A tar, but no image: forget the first pass and scan its files. */
             struct rmg_results discard;
             rmg_results_init(&discard);
@@ -412,7 +425,7 @@ enum rmg_status rmg_source_image_stream(const struct rmg_scan_ctx *ctx, const ch
             rmg_results_clear(&discard);
             rmg_results_clear(&tmp);
             scan_plain_archive(ctx, target, fallback_path, out);
-        } else {
+        } else if (rmg_image_found(&src) || st < RMG_EINPUT) {
             struct rmg_image_select sel = {ref, ctx->platform, ctx->all_platforms};
             enum rmg_status ps = rmg_image_plan(&src, &sel, &tmp, &set);
             st = ps > st ? ps : st;
