@@ -44,7 +44,7 @@ RULE_FILES := $(sort $(wildcard patterns/*.json))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps demo check test test-unit test-cli test-images bench fuzz fuzz-smoke install clean _demo _check
+.PHONY: all deps demo check test test-unit test-cli test-images test-context bench fuzz fuzz-smoke install clean _demo _check
 
 all: $(BUILD)/rummage
 
@@ -108,6 +108,9 @@ test-cli: $(BUILD)/rummage
 
 test-images: $(BUILD)/rummage
 	BUILD=$(BUILD) tests/run.sh images
+
+test-context: $(BUILD)/rummage
+	BUILD=$(BUILD) tests/run.sh context
 
 # The image benchmark builds a Debian image (debootstrap from the configured mirror) and a
 # node_modules image (npm registry): tests/images/bench_images.sh.

@@ -121,6 +121,19 @@ struct rmg_location {
     char *platform;
 };
 
+/* A Dockerfile instruction that concerns a finding of a build context: a COPY or ADD that
+ * would copy the file into an image, or the instruction a finding in the Dockerfile is in.
+ * Strings owned by the finding. */
+struct rmg_copy {
+    char *dockerfile;  /* the Dockerfile's path as reported */
+    unsigned line;     /* its first line */
+    char *instruction; /* the instruction as written ("COPY . /app") */
+    char *stage;       /* the stage's name, or NULL */
+    int stage_index;
+    bool final;        /* its stage ends up in the final image (the final stage or a base) */
+    char *dest;        /* where the file lands (COPY/ADD), or NULL */
+};
+
 struct rmg_finding {
     const struct rmg_rule *rule; /* borrowed from the rule set, which must outlive it */
     char *secret;                /* raw bytes, NUL-terminated copy; never printed unredacted
@@ -133,6 +146,12 @@ struct rmg_finding {
     int changed_layer;           /* DELETED/OVERWRITTEN: the layer that removed or replaced
                                     the file, else -1 */
     char *changed_by;            /* that layer's history created_by; may be NULL */
+    struct rmg_copy *copies;     /* build contexts: the instructions that copy it (or hold
+                                    it, in the Dockerfile) */
+    size_t n_copies;
+    char *note;                  /* build contexts: what becomes of it, in a sentence */
+    bool ignored;                /* build contexts: kept out by .dockerignore (shown with
+                                    --show-ignored, never counted as a failure) */
     struct rmg_location loc;
 };
 
@@ -176,6 +195,9 @@ void rmg_finding_free(struct rmg_finding *f);
 bool rmg_finding_copy(struct rmg_finding *dst, const struct rmg_finding *src);
 bool rmg_location_copy(struct rmg_location *dst, const struct rmg_location *src);
 void rmg_location_free(struct rmg_location *l);
+void rmg_copy_free(struct rmg_copy *c);
+/* Appends a copy of c to f->copies. False on out of memory. */
+bool rmg_finding_add_copy(struct rmg_finding *f, const struct rmg_copy *c);
 /* Appends a finding to r, taking ownership of its strings (f is left empty). */
 enum rmg_status rmg_results_add_finding(struct rmg_results *r, struct rmg_finding *f);
 /* Advice that fits where a finding was (a deleted file that still ships, the image config, a

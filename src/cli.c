@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "context.h"
 #include "report.h"
 #include "rules_check.h"
 #include "rules_internal.h"
@@ -20,6 +21,8 @@ static const char help_text[] =
     "\n"
     "Usage:\n"
     "  rummage scan [OPTIONS] TARGET...   scan images, files, directories or - (stdin)\n"
+    "  rummage context [OPTIONS] [DIR]    scan a build context (default .) as docker build\n"
+    "                                     would send it, and check its Dockerfile\n"
     "  rummage rules list [--format text|json] [--rules PATH]\n"
     "  rummage rules check [FILE...]      run every rule's examples (default: all rules)\n"
     "  rummage --version | --help\n"
@@ -36,6 +39,13 @@ static const char help_text[] =
     "              (symlinks not followed, special files skipped; paths relative to DIR)\n"
     "  -           standard input: an image stream (docker save app | rummage scan -)\n"
     "              or any bytes\n"
+    "\n"
+    "Context options:\n"
+    "  -f, --file DOCKERFILE   the Dockerfile (default DIR/Dockerfile); -f means --file\n"
+    "                          for `context`, --format for `scan`\n"
+    "      --build-arg NAME=VALUE  as docker build --build-arg (for ARG expansion)\n"
+    "      --show-ignored      also scan what .dockerignore keeps out, and list it\n"
+    "                          (reported as ignored, never a failure)\n"
     "\n"
     "Options:\n"
     "  -f, --format FORMAT     text (default) or json\n"
@@ -109,9 +119,13 @@ static bool parse_size(const char *s, size_t *out)
 bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_config *c)
 {
     enum { O_FAIL_ON = 256, O_SHOW, O_RULES, O_CONFIG, O_NO_CONFIG, O_ENGINE, O_CHUNK, O_COLOR,
-           O_FAIL_STATE, O_PLATFORM, O_ALL_PLATFORMS, O_DEPTH };
+           O_FAIL_STATE, O_PLATFORM, O_ALL_PLATFORMS, O_DEPTH, O_FORMAT, O_FILE, O_BUILD_ARG,
+           O_SHOW_IGNORED };
     static const struct option opts[] = {
-        {"format", required_argument, NULL, 'f'},
+        {"format", required_argument, NULL, O_FORMAT},
+        {"file", required_argument, NULL, O_FILE},
+        {"build-arg", required_argument, NULL, O_BUILD_ARG},
+        {"show-ignored", no_argument, NULL, O_SHOW_IGNORED},
         {"output", required_argument, NULL, 'o'},
         {"fail-on", required_argument, NULL, O_FAIL_ON},
         {"fail-on-state", required_argument, NULL, O_FAIL_STATE},
@@ -139,6 +153,8 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
     const char *verb = argv[1];
     if (strcmp(verb, "scan") == 0) {
         *cmd = RMG_CMD_SCAN;
+    } else if (strcmp(verb, "context") == 0) {
+        *cmd = RMG_CMD_CONTEXT;
     } else if (strcmp(verb, "rules") == 0) {
         if (argc < 3 || (strcmp(argv[2], "list") != 0 && strcmp(argv[2], "check") != 0)) {
             usage_error("%s'rules' needs 'list' or 'check'", "");
@@ -164,6 +180,13 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
     while ((ch = getopt_long(argc, argv, "f:o:j:qvhV", opts, NULL)) != -1) {
         switch (ch) {
         case 'f':
+            if (*cmd == RMG_CMD_CONTEXT) {
+                c->dockerfile = optarg;
+                break;
+            }
+            /* for the other commands -f is --format */
+            __attribute__((fallthrough));
+        case O_FORMAT:
             if (strcmp(optarg, "text") == 0)
                 c->format = RMG_FORMAT_TEXT;
             else if (strcmp(optarg, "json") == 0)
@@ -214,6 +237,22 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
             break;
         }
         case O_SHOW: c->show_secrets = true; break;
+        case O_FILE: c->dockerfile = optarg; break;
+        case O_SHOW_IGNORED: c->show_ignored = true; break;
+        case O_BUILD_ARG: {
+            if (!strchr(optarg, '=') || optarg[0] == '=') {
+                usage_error("--build-arg wants NAME=VALUE, not '%s'", optarg);
+                return false;
+            }
+            char **v = realloc(c->build_args, (c->n_build_args + 1) * sizeof *v);
+            if (!v) {
+                usage_error("%sout of memory", "");
+                return false;
+            }
+            c->build_args = v;
+            v[c->n_build_args++] = optarg;
+            break;
+        }
         case O_RULES:
             if (!add_rules_path(c, optarg)) {
                 usage_error("%sout of memory", "");
@@ -277,13 +316,18 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
                     "");
         return false;
     }
+    if (*cmd == RMG_CMD_CONTEXT && c->n_targets > 1) {
+        usage_error("'context' takes one directory, not '%s' too", c->targets[1]);
+        return false;
+    }
     if ((*cmd == RMG_CMD_RULES_LIST || *cmd == RMG_CMD_VERSION) && c->n_targets) {
         usage_error("unexpected argument '%s'", c->targets[0]);
         return false;
     }
     const char *cfg = c->config_path;
     struct stat st;
-    if (!cfg && !no_config && *cmd == RMG_CMD_SCAN && stat(".rummage.json", &st) == 0)
+    if (!cfg && !no_config && (*cmd == RMG_CMD_SCAN || *cmd == RMG_CMD_CONTEXT) &&
+        stat(".rummage.json", &st) == 0)
         cfg = ".rummage.json";
     if (cfg) {
         char err[512];
@@ -368,7 +412,9 @@ static bool finish_output(const struct rmg_config *c, FILE *f, char *tmp_path)
     return ok;
 }
 
-int rmg_cli_scan(const struct rmg_config *c)
+/* What both scanning commands share: rules, the scan, the report, the exit code. `context`
+ * selects the build-context scan of the one target. */
+static int scan_and_report(const struct rmg_config *c, bool context)
 {
     struct rmg_rules *rules = load_rules(c, NULL, 0);
     if (!rules)
@@ -386,7 +432,19 @@ int rmg_cli_scan(const struct rmg_config *c)
     ctx.limits.max_depth = c->max_archive_depth;
     struct rmg_results res;
     rmg_results_init(&res);
-    enum rmg_status st = rmg_scan_targets(&ctx, c->targets, c->n_targets, &res);
+    enum rmg_status st;
+    double t0 = rmg_now();
+    if (context) {
+        struct rmg_context_opts co = {.dir = c->n_targets ? c->targets[0] : ".",
+                                      .dockerfile = c->dockerfile,
+                                      .build_args = c->build_args,
+                                      .n_build_args = c->n_build_args,
+                                      .show_ignored = c->show_ignored};
+        st = rmg_context_scan(&ctx, &co, &res);
+        res.stats.seconds += rmg_now() - t0;
+    } else {
+        st = rmg_scan_targets(&ctx, c->targets, c->n_targets, &res);
+    }
     size_t suppressed = rmg_config_filter(c, &res);
     rmg_results_sort(&res);
 
@@ -402,7 +460,10 @@ int rmg_cli_scan(const struct rmg_config *c)
     if (out) {
         if (c->format == RMG_FORMAT_JSON)
             wrote = rmg_report_json(out, &res, &ro);
-        else {
+        else if (context) {
+            rmg_report_context_text(out, &res, &ro);
+            wrote = true;
+        } else {
             rmg_report_text(out, &res, &ro);
             wrote = true;
         }
@@ -412,10 +473,13 @@ int rmg_cli_scan(const struct rmg_config *c)
     for (size_t i = 0; i < res.n_errors; i++)
         failed_input = failed_input || res.errors[i].status >= RMG_EINPUT;
     bool over = false;
-    for (size_t i = 0; i < res.n_findings; i++)
-        over = over || (res.findings[i].severity >= c->fail_on &&
-                        (!c->fail_on_present_only || res.findings[i].state == RMG_STATE_PRESENT ||
-                         res.findings[i].state == RMG_STATE_CONFIG));
+    for (size_t i = 0; i < res.n_findings; i++) {
+        const struct rmg_finding *f = &res.findings[i];
+        bool counts = !f->ignored && (!c->fail_on_present_only || f->state == RMG_STATE_PRESENT ||
+                                      f->state == RMG_STATE_CONFIG ||
+                                      f->state == RMG_STATE_CONTEXT);
+        over = over || (counts && f->severity >= c->fail_on);
+    }
     rmg_results_clear(&res);
     rmg_rules_free(rules);
     if (!wrote || failed_input)
@@ -423,16 +487,28 @@ int rmg_cli_scan(const struct rmg_config *c)
     return over ? RMG_EXIT_FINDINGS : RMG_EXIT_CLEAN;
 }
 
+int rmg_cli_scan(const struct rmg_config *c)
+{
+    return scan_and_report(c, false);
+}
+
+int rmg_cli_context(const struct rmg_config *c)
+{
+    return scan_and_report(c, true);
+}
+
 int rmg_cli_rules_list(const struct rmg_config *c)
 {
     struct rmg_rules *rules = load_rules(c, NULL, 0);
     if (!rules)
         return RMG_EXIT_ERROR;
-    size_t n = rmg_rules_count(rules);
+    size_t n_set = rmg_rules_count(rules), n = n_set + rmg_context_check_count();
+    /* The rule set, then the Dockerfile checks of `rummage context`. */
+#define RULE_AT(i) ((i) < n_set ? rmg_rules_get(rules, (i)) : rmg_context_check_rule((i) - n_set))
     if (c->format == RMG_FORMAT_JSON) {
         fputs("[\n", stdout);
         for (size_t i = 0; i < n; i++) {
-            const struct rmg_rule *r = rmg_rules_get(rules, i);
+            const struct rmg_rule *r = RULE_AT(i);
             struct rmg_buf b = {0};
             rmg_buf_printf(&b, "  {\"id\": \"%s\", \"severity\": \"%s\", \"generic\": %s, "
                                "\"validator\": ",
@@ -459,13 +535,15 @@ int rmg_cli_rules_list(const struct rmg_config *c)
         fputs("]\n", stdout);
     } else {
         for (size_t i = 0; i < n; i++) {
-            const struct rmg_rule *r = rmg_rules_get(rules, i);
+            const struct rmg_rule *r = RULE_AT(i);
             fprintf(stdout, "%-40s %-8s ", r->id, rmg_severity_name(r->severity));
             rmg_fputs_safe(stdout, r->title, strlen(r->title));
             fputc('\n', stdout);
         }
-        fprintf(stdout, "%zu rules, rule set %.16s\n", n, rmg_rules_hash(rules));
+        fprintf(stdout, "%zu rules and %zu Dockerfile checks, rule set %.16s\n", n_set,
+                n - n_set, rmg_rules_hash(rules));
     }
+#undef RULE_AT
     rmg_rules_free(rules);
     return RMG_EXIT_CLEAN;
 }

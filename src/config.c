@@ -23,6 +23,7 @@ void rmg_config_init(struct rmg_config *c)
 
 void rmg_config_free(struct rmg_config *c)
 {
+    free(c->build_args);
     rmg_strv_free(c->rules_paths, c->n_rules_paths);
     rmg_strv_free(c->allow_paths, c->n_allow_paths);
     rmg_strv_free(c->allow_rules, c->n_allow_rules);

@@ -19,6 +19,10 @@ struct rmg_config {
     const char *platform;         /* --platform, or NULL for the host's */
     bool all_platforms;
     int max_archive_depth;        /* --max-archive-depth; default 2 */
+    const char *dockerfile;       /* context -f/--file */
+    char **build_args;            /* context --build-arg NAME=value (borrowed from argv) */
+    size_t n_build_args;
+    bool show_ignored;            /* context --show-ignored */
     bool show_secrets;
     enum rmg_color color;
     int verbosity;                /* -1 quiet, 0 normal, 1+ verbose */

@@ -42,6 +42,42 @@ bool rmg_location_copy(struct rmg_location *dst, const struct rmg_location *src)
     return ok;
 }
 
+void rmg_copy_free(struct rmg_copy *c)
+{
+    free(c->dockerfile);
+    free(c->instruction);
+    free(c->stage);
+    free(c->dest);
+    memset(c, 0, sizeof *c);
+}
+
+static bool copy_dup(struct rmg_copy *dst, const struct rmg_copy *src)
+{
+    *dst = *src;
+    dst->dockerfile = rmg_strdup(src->dockerfile);
+    dst->instruction = rmg_strdup(src->instruction);
+    dst->stage = rmg_strdup(src->stage);
+    dst->dest = rmg_strdup(src->dest);
+    if ((src->dockerfile && !dst->dockerfile) || (src->instruction && !dst->instruction) ||
+        (src->stage && !dst->stage) || (src->dest && !dst->dest)) {
+        rmg_copy_free(dst);
+        return false;
+    }
+    return true;
+}
+
+bool rmg_finding_add_copy(struct rmg_finding *f, const struct rmg_copy *c)
+{
+    struct rmg_copy *v = realloc(f->copies, (f->n_copies + 1) * sizeof *v);
+    if (!v)
+        return false;
+    f->copies = v;
+    if (!copy_dup(&v[f->n_copies], c))
+        return false;
+    f->n_copies++;
+    return true;
+}
+
 void rmg_finding_free(struct rmg_finding *f)
 {
     if (!f)
@@ -50,6 +86,10 @@ void rmg_finding_free(struct rmg_finding *f)
         memset(f->secret, 0, f->secret_len);
     free(f->secret);
     free(f->changed_by);
+    for (size_t i = 0; i < f->n_copies; i++)
+        rmg_copy_free(&f->copies[i]);
+    free(f->copies);
+    free(f->note);
     rmg_location_free(&f->loc);
     memset(f, 0, sizeof *f);
 }
@@ -59,13 +99,22 @@ bool rmg_finding_copy(struct rmg_finding *dst, const struct rmg_finding *src)
     *dst = *src;
     dst->secret = NULL;
     dst->changed_by = NULL;
+    dst->copies = NULL;
+    dst->n_copies = 0;
+    dst->note = NULL;
     if (!rmg_location_copy(&dst->loc, &src->loc)) {
         memset(dst, 0, sizeof *dst);
         return false;
     }
     dst->secret = malloc(src->secret_len + 1);
     dst->changed_by = rmg_strdup(src->changed_by);
-    if (!dst->secret || (src->changed_by && !dst->changed_by)) {
+    dst->note = rmg_strdup(src->note);
+    bool ok = dst->secret && (!src->changed_by || dst->changed_by) && (!src->note || dst->note);
+    for (size_t i = 0; ok && i < src->n_copies; i++)
+        ok = rmg_finding_add_copy(dst, &src->copies[i]);
+    if (!ok) {
+        if (dst->secret)
+            memset(dst->secret, 0, src->secret_len);
         dst->secret_len = 0;
         rmg_finding_free(dst);
         return false;
@@ -229,6 +278,11 @@ const char *rmg_state_remedy(const struct rmg_finding *f)
                "pass it at run time (environment, mounted secret) or at build time with RUN "
                "--mount=type=secret.";
     case RMG_STATE_CONTEXT:
+        /* A context file (not the Dockerfile, whose note says what to do; not a check; not
+         * one .dockerignore already keeps out). */
+        if (f->ignored || (f->n_copies && !f->copies[0].dest) ||
+            (f->rule->origin && strcmp(f->rule->origin, "builtin:dockerfile checks") == 0))
+            return NULL;
         return "Keep it out of the build context (.dockerignore) so no COPY or ADD can put it "
                "in an image.";
     case RMG_STATE_PRESENT:

@@ -16,6 +16,11 @@ struct rmg_report_opts {
 /* Both take sorted results (rmg_results_sort). Untrusted text (paths, targets, rule titles
  * from user rule files) is escaped; secrets are redacted unless show_secrets. */
 void rmg_report_text(FILE *out, const struct rmg_results *r, const struct rmg_report_opts *o);
+/* The text report of a build context: findings grouped by the Dockerfile instruction that
+ * would copy them (or that holds them), then those no instruction copies, then what
+ * .dockerignore kept out. */
+void rmg_report_context_text(FILE *out, const struct rmg_results *r,
+                             const struct rmg_report_opts *o);
 /* The JSON report (docs/output.md). Returns false on out of memory. */
 bool rmg_report_json(FILE *out, const struct rmg_results *r, const struct rmg_report_opts *o);
 /* Errors as `rummage: TARGET: PATH: message` lines, escaped. */

@@ -45,7 +45,9 @@ static cJSON *finding_json(const struct rmg_finding *f, const struct rmg_report_
     cJSON_AddItemToObject(j, "title", json_string(f->rule->title));
     cJSON_AddStringToObject(j, "severity", rmg_severity_name(f->severity));
     cJSON_AddStringToObject(j, "confidence", rmg_confidence_name(f->confidence));
-    if (o->show_secrets) {
+    if (f->secret_len == 0) {
+        cJSON_AddNullToObject(j, "secret"); /* a Dockerfile check: no secret value */
+    } else if (o->show_secrets) {
         cJSON_AddItemToObject(j, "secret", json_string(f->secret));
     } else {
         rmg_redact(f->secret, f->secret_len, red, sizeof red);
@@ -74,6 +76,26 @@ static cJSON *finding_json(const struct rmg_finding *f, const struct rmg_report_
         cJSON_AddItemToObject(l, "diff_id", json_string(f->loc.layer_diff_id));
         cJSON_AddItemToObject(l, "created_by", json_string(f->loc.created_by));
     }
+    if (f->n_copies) {
+        cJSON *cs = cJSON_AddArrayToObject(j, "dockerfile");
+        for (size_t i = 0; i < f->n_copies; i++) {
+            const struct rmg_copy *c = &f->copies[i];
+            cJSON *x = cJSON_CreateObject();
+            cJSON_AddItemToObject(x, "file", json_string(c->dockerfile));
+            cJSON_AddNumberToObject(x, "line", c->line);
+            cJSON_AddItemToObject(x, "instruction", json_string(c->instruction));
+            cJSON_AddItemToObject(x, "stage", json_string(c->stage));
+            cJSON_AddNumberToObject(x, "stage_index", c->stage_index);
+            cJSON_AddBoolToObject(x, "final", c->final);
+            if (c->dest)
+                cJSON_AddItemToObject(x, "dest", json_string(c->dest));
+            cJSON_AddItemToArray(cs, x);
+        }
+    }
+    if (f->note)
+        cJSON_AddItemToObject(j, "note", json_string(f->note));
+    if (f->ignored)
+        cJSON_AddTrueToObject(j, "ignored");
     cJSON_AddItemToObject(j, "remedy", json_string(f->rule->remedy));
     const char *where = rmg_state_remedy(f);
     if (where)

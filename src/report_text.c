@@ -309,3 +309,174 @@ void rmg_report_errors(FILE *out, const struct rmg_results *r)
         fputc('\n', out);
     }
 }
+
+/* ---- build contexts ------------------------------------------------------------------- */
+
+/* The instruction a context finding is shown under: the first that reaches the final image,
+ * else the first; NULL when none copies it. */
+static const struct rmg_copy *main_copy(const struct rmg_finding *f)
+{
+    for (size_t i = 0; i < f->n_copies; i++)
+        if (f->copies[i].final)
+            return &f->copies[i];
+    return f->n_copies ? &f->copies[0] : NULL;
+}
+
+static int cmp_context(const void *a, const void *b)
+{
+    const struct rmg_finding *x = *(const struct rmg_finding *const *)a;
+    const struct rmg_finding *y = *(const struct rmg_finding *const *)b;
+    /* Copied first (by instruction line), then not copied, then ignored. */
+    int gx = x->ignored ? 2 : main_copy(x) ? 0 : 1, gy = y->ignored ? 2 : main_copy(y) ? 0 : 1;
+    if (gx != gy)
+        return gx - gy;
+    const struct rmg_copy *cx = main_copy(x), *cy = main_copy(y);
+    if (cx && cy && cx->line != cy->line)
+        return cx->line < cy->line ? -1 : 1;
+    if (x->severity != y->severity)
+        return x->severity > y->severity ? -1 : 1;
+    int c = strcmp(x->loc.path ? x->loc.path : "", y->loc.path ? y->loc.path : "");
+    if (c)
+        return c;
+    return x->loc.line < y->loc.line ? -1 : x->loc.line > y->loc.line;
+}
+
+static void context_finding(FILE *out, const struct rmg_finding *f, const struct rmg_report_opts *o)
+{
+    char red[128];
+    fprintf(out, "    %s%-8s%s  ", o->color ? sev_color(f->severity) : "", upper_sev(f->severity),
+            o->color ? RESET : "");
+    put_safe(out, f->rule->title);
+    fprintf(out, "  %s[", o->color ? DIM : "");
+    put_safe(out, f->rule->id);
+    fprintf(out, "]%s\n", o->color ? RESET : "");
+    fputs("              ", out);
+    put_safe(out, f->loc.path);
+    fprintf(out, ":%llu:%llu", (unsigned long long)f->loc.line, (unsigned long long)f->loc.column);
+    if (f->secret_len) {
+        fputs("  ", out);
+        if (o->show_secrets)
+            rmg_fputs_safe(out, f->secret, f->secret_len);
+        else {
+            rmg_redact(f->secret, f->secret_len, red, sizeof red);
+            fputs(red, out);
+        }
+    }
+    fprintf(out, "  %.12s\n", f->fingerprint);
+    const struct rmg_copy *mc = main_copy(f);
+    if (mc && mc->dest) {
+        fputs("              lands at ", out);
+        put_safe(out, mc->dest);
+        fputc('\n', out);
+    }
+    if (f->note) {
+        fputs("              ", out);
+        put_safe(out, f->note);
+        fputc('\n', out);
+    }
+}
+
+void rmg_report_context_text(FILE *out, const struct rmg_results *r,
+                             const struct rmg_report_opts *o)
+{
+    const struct rmg_finding **v = calloc(r->n_findings ? r->n_findings : 1, sizeof *v);
+    if (!v) {
+        fputs("rummage: out of memory while writing the report\n", out);
+        return;
+    }
+    size_t by_sev[4] = {0}, ignored = 0, counted = 0;
+    for (size_t i = 0; i < r->n_findings; i++) {
+        v[i] = &r->findings[i];
+        if (v[i]->ignored) {
+            ignored++;
+        } else {
+            by_sev[v[i]->severity]++;
+            counted++;
+        }
+    }
+    if (r->n_findings > 1)
+        qsort(v, r->n_findings, sizeof *v, cmp_context);
+    char bytes[32];
+    human_bytes(r->stats.bytes, bytes, sizeof bytes);
+    if (counted == 0)
+        fprintf(out, "%sNo secrets in the build context%s", o->color ? BOLD : "",
+                o->color ? RESET : "");
+    else {
+        fprintf(out, "%s%zu finding%s in the build context%s (", o->color ? BOLD : "", counted,
+                counted == 1 ? "" : "s", o->color ? RESET : "");
+        bool first = true;
+        for (int s = 3; s >= 0; s--) {
+            if (!by_sev[s])
+                continue;
+            fprintf(out, "%s%zu %s", first ? "" : ", ", by_sev[s],
+                    rmg_severity_name((enum rmg_severity)s));
+            first = false;
+        }
+        fputc(')', out);
+    }
+    fprintf(out, " · %llu file%s, %s scanned in %.2f s", (unsigned long long)r->stats.files,
+            r->stats.files == 1 ? "" : "s", bytes, r->stats.seconds);
+    if (ignored)
+        fprintf(out, " · %zu kept out by .dockerignore", ignored);
+    if (o->suppressed)
+        fprintf(out, " · %zu allowed by config", o->suppressed);
+    if (r->n_errors)
+        fprintf(out, " · %zu error%s (on stderr)", r->n_errors, r->n_errors == 1 ? "" : "s");
+    fputc('\n', out);
+
+    int group = -1;
+    unsigned line = 0;
+    for (size_t i = 0; i < r->n_findings; i++) {
+        const struct rmg_finding *f = v[i];
+        const struct rmg_copy *mc = main_copy(f);
+        int g = f->ignored ? 2 : mc ? 0 : 1;
+        if (g != group || (g == 0 && mc->line != line)) {
+            fputc('\n', out);
+            if (g == 0) {
+                fputs(o->color ? BOLD : "", out);
+                put_safe(out, mc->instruction);
+                fprintf(out, "%s  %s(", o->color ? RESET : "", o->color ? DIM : "");
+                put_safe(out, mc->dockerfile);
+                fprintf(out, ":%u, ", mc->line);
+                if (mc->final)
+                    fputs("final image", out);
+                else if (mc->stage) {
+                    fputs("build stage '", out);
+                    put_safe(out, mc->stage);
+                    fputs("'", out);
+                } else
+                    fprintf(out, "build stage %d", mc->stage_index);
+                fprintf(out, ")%s\n", o->color ? RESET : "");
+                line = mc->line;
+            } else if (g == 1) {
+                fprintf(out, "%sNot copied by the Dockerfile%s (still sent to the builder)\n",
+                        o->color ? BOLD : "", o->color ? RESET : "");
+            } else {
+                fprintf(out, "%sKept out by .dockerignore%s (not sent, not copied: good)\n",
+                        o->color ? BOLD : "", o->color ? RESET : "");
+            }
+            group = g;
+        }
+        context_finding(out, f, o);
+    }
+    /* The remedy of each rule once, at the end. */
+    bool header = false;
+    for (size_t i = 0; i < r->n_findings; i++) {
+        const struct rmg_rule *rule = v[i]->rule;
+        bool seen = v[i]->ignored;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = !v[j]->ignored && v[j]->rule == rule;
+        if (seen)
+            continue;
+        if (!header) {
+            fprintf(out, "\n%sHow to fix%s\n", o->color ? BOLD : "", o->color ? RESET : "");
+            header = true;
+        }
+        fputs("    ", out);
+        put_safe(out, rule->id);
+        fputs(": ", out);
+        put_safe(out, rule->remedy);
+        fputc('\n', out);
+    }
+    free(v);
+}

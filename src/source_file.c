@@ -81,6 +81,8 @@ enum rmg_status rmg_source_scan_path(struct rmg_scanner *sc, const char *fs_path
 struct walk {
     const char *target;
     struct rmg_pool *pool;
+    rmg_walk_keep_fn keep;
+    void *keep_ud;
     struct rmg_results *out;
     struct rmg_buf fs;  /* root + "/" + rel */
     size_t rel_start;   /* where rel begins in fs */
@@ -137,6 +139,9 @@ static void walk_dir(struct walk *w, int dfd, int depth)
             w->status = RMG_EINPUT;
             continue;
         }
+        if (w->keep && (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) &&
+            !w->keep(w->keep_ud, rel, S_ISDIR(st.st_mode)))
+            continue;
         if (S_ISDIR(st.st_mode)) {
             if (depth >= MAX_DEPTH) {
                 rmg_results_add_error(w->out, RMG_WARN, w->target, rel,
@@ -172,13 +177,21 @@ static void walk_dir(struct walk *w, int dfd, int depth)
 enum rmg_status rmg_source_dir_walk(const char *root, const char *target,
                                     struct rmg_pool *pool, struct rmg_results *out)
 {
+    return rmg_source_dir_walk_filtered(root, target, pool, NULL, NULL, out);
+}
+
+enum rmg_status rmg_source_dir_walk_filtered(const char *root, const char *target,
+                                             struct rmg_pool *pool, rmg_walk_keep_fn keep,
+                                             void *ud, struct rmg_results *out)
+{
     int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
         rmg_results_add_error(out, RMG_EINPUT, target, NULL, "cannot open directory: %s",
                               strerror(errno));
         return RMG_EINPUT;
     }
-    struct walk w = {.target = target, .pool = pool, .out = out, .status = RMG_OK};
+    struct walk w = {.target = target, .pool = pool, .keep = keep, .keep_ud = ud, .out = out,
+                     .status = RMG_OK};
     size_t rl = strlen(root);
     while (rl > 1 && root[rl - 1] == '/')
         rl--;

@@ -21,4 +21,12 @@ enum rmg_status rmg_source_scan_path(struct rmg_scanner *sc, const char *fs_path
 enum rmg_status rmg_source_dir_walk(const char *root, const char *target,
                                     struct rmg_pool *pool, struct rmg_results *out);
 
+/* Decides what a walk takes: rel is the path relative to the root; for a directory, false
+ * means its contents are not walked. */
+typedef bool (*rmg_walk_keep_fn)(void *ud, const char *rel, bool is_dir);
+/* The same walk, taking only what keep (may be NULL: everything) says. */
+enum rmg_status rmg_source_dir_walk_filtered(const char *root, const char *target,
+                                             struct rmg_pool *pool, rmg_walk_keep_fn keep,
+                                             void *ud, struct rmg_results *out);
+
 #endif

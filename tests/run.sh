@@ -1,12 +1,12 @@
 #!/bin/bash
 # Test driver: unit tests (cmocka, TAP output), rule examples (both engines), CLI tests, image
-# tests (real images built at test time, tests/images/fixtures.py).
-# Usage: tests/run.sh [unit|rules|cli|images]...   (default: all). Ends with "N passed, N failed".
+# tests (real images built at test time, tests/images/fixtures.py), build-context tests.
+# Usage: tests/run.sh [unit|rules|cli|images|context]...   (default: all). Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export RUMMAGE="$PWD/$BUILD/rummage"
-parts=${*:-unit rules cli images}
+parts=${*:-unit rules cli images context}
 passed=0
 failed=0
 failures=()
@@ -68,12 +68,12 @@ for part in $parts; do
             cat "$tmp/cli.out"; failed=$((failed + 1)); failures+=("cli (no tests ran)")
         fi
         ;;
-    images)
-        echo "== images"
-        python3 tests/cli/test_images.py >"$tmp/images.out" 2>&1
-        count_tap images "$tmp/images.out"
-        if ! grep -qE '^(ok|not ok) ' "$tmp/images.out"; then
-            cat "$tmp/images.out"; failed=$((failed + 1)); failures+=("images (no tests ran)")
+    images | context)
+        echo "== $part"
+        python3 "tests/cli/test_$part.py" >"$tmp/$part.out" 2>&1
+        count_tap "$part" "$tmp/$part.out"
+        if ! grep -qE '^(ok|not ok) ' "$tmp/$part.out"; then
+            cat "$tmp/$part.out"; failed=$((failed + 1)); failures+=("$part (no tests ran)")
         fi
         ;;
     *) echo "unknown part: $part"; exit 2 ;;

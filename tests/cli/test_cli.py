@@ -729,8 +729,10 @@ def custom_rules_file_reports(tmp):
 def rules_list_text_and_json(tmp):
     res = run("rules", "list")
     expect_rc(res, 0)
-    m = re.search(rb"^(\d+) rules, rule set ([0-9a-f]{8,})", res.out, re.M)
+    m = re.search(rb"^(\d+) rules and (\d+) Dockerfile checks, rule set ([0-9a-f]{8,})",
+                  res.out, re.M)
     check(m, "text list ends with a summary", res)
+    check(re.search(rb"^dockerfile-runs-as-root\s", res.out, re.M), "checks listed", res)
     for rid in (b"github-pat-classic", b"aws-access-key-id", b"stripe-secret-key"):
         check(re.search(rb"^" + rid + rb"\s", res.out, re.M), f"{rid!r} listed", res)
     res = run("rules", "list", "--format", "json")
@@ -739,7 +741,9 @@ def rules_list_text_and_json(tmp):
     check(isinstance(doc, list) and all(isinstance(r, dict) and r.get("id") for r in doc),
           "JSON list of objects with ids", res)
     ids = [r["id"] for r in doc]
-    check(len(ids) == int(m.group(1)), f"{len(ids)} rules in JSON, {m.group(1)} in text", res)
+    n_text = int(m.group(1)) + int(m.group(2))
+    check(len(ids) == n_text, f"{len(ids)} rules in JSON, {n_text} in text", res)
+    check("dockerfile-secret-removed-later" in ids, "checks in the JSON list", res)
     check(len(set(ids)) == len(ids), "ids are unique", res)
     check({"github-pat-classic", "aws-access-key-id"} <= set(ids), "known ids present", res)
     expect_rc(run("rules", "list", "extra"), 2, "rules list takes no arguments")
