@@ -2,6 +2,7 @@
 #ifndef RMG_REPORT_H
 #define RMG_REPORT_H
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 
 #include "rummage.h"
@@ -11,6 +12,10 @@ struct rmg_report_opts {
     bool color;        /* ANSI colours (a terminal, NO_COLOR unset) */
     const struct rmg_rules *rules; /* for the rule set's hash; may be NULL */
     size_t suppressed; /* findings dropped by allow-lists, for the summary */
+    size_t baselined;  /* findings dropped by --baseline, for the summary */
+    char *const *targets; /* the targets as given (JUnit: one test case each) */
+    size_t n_targets;
+    const char *command;  /* "scan" or "context" */
 };
 
 /* Both take sorted results (rmg_results_sort). Untrusted text (paths, targets, rule titles
@@ -23,6 +28,23 @@ void rmg_report_context_text(FILE *out, const struct rmg_results *r,
                              const struct rmg_report_opts *o);
 /* The JSON report (docs/output.md). Returns false on out of memory. */
 bool rmg_report_json(FILE *out, const struct rmg_results *r, const struct rmg_report_opts *o);
+/* A JSON string from untrusted text: valid UTF-8 passes, each invalid byte becomes the text
+ * \xHH; NULL gives JSON null. For every JSON-based report. */
+cJSON *rmg_json_string(const char *s);
+/* One finding as the JSON report writes it (secret redacted unless o->show_secrets). */
+cJSON *rmg_report_finding_json(const struct rmg_finding *f, const struct rmg_report_opts *o);
+
+/* SARIF 2.1.0 (docs/output.md): one run, a rule per rule id used, a result per finding with
+ * partial fingerprints. Returns false on out of memory. */
+bool rmg_report_sarif(FILE *out, const struct rmg_results *r, const struct rmg_report_opts *o);
+/* GitLab's secret-detection report (gl-secret-detection-report.json). */
+bool rmg_report_gitlab(FILE *out, const struct rmg_results *r, const struct rmg_report_opts *o);
+/* JUnit XML: a test suite per target, a failing test case per finding, a passing one for a
+ * clean target. */
+bool rmg_report_junit(FILE *out, const struct rmg_results *r, const struct rmg_report_opts *o);
+/* JSON Lines: one finding object per line (the objects of the JSON report's "findings"). */
+bool rmg_report_jsonl(FILE *out, const struct rmg_results *r, const struct rmg_report_opts *o);
+
 /* Errors as `rummage: TARGET: PATH: message` lines, escaped. */
 void rmg_report_errors(FILE *out, const struct rmg_results *r);
 

@@ -10,7 +10,7 @@
 /* A string from an image or a file system may hold any bytes; JSON strings must be UTF-8.
  * Valid UTF-8 passes through (cJSON escapes control characters); each invalid byte becomes
  * the text \xHH. */
-static cJSON *json_string(const char *s)
+cJSON *rmg_json_string(const char *s)
 {
     if (!s)
         return cJSON_CreateNull();
@@ -37,66 +37,66 @@ static cJSON *json_string(const char *s)
     return j;
 }
 
-static cJSON *finding_json(const struct rmg_finding *f, const struct rmg_report_opts *o)
+cJSON *rmg_report_finding_json(const struct rmg_finding *f, const struct rmg_report_opts *o)
 {
     cJSON *j = cJSON_CreateObject();
     char red[128];
-    cJSON_AddItemToObject(j, "rule", json_string(f->rule->id));
-    cJSON_AddItemToObject(j, "title", json_string(f->rule->title));
+    cJSON_AddItemToObject(j, "rule", rmg_json_string(f->rule->id));
+    cJSON_AddItemToObject(j, "title", rmg_json_string(f->rule->title));
     cJSON_AddStringToObject(j, "severity", rmg_severity_name(f->severity));
     cJSON_AddStringToObject(j, "confidence", rmg_confidence_name(f->confidence));
     if (f->secret_len == 0) {
         cJSON_AddNullToObject(j, "secret"); /* a Dockerfile check: no secret value */
     } else if (o->show_secrets) {
-        cJSON_AddItemToObject(j, "secret", json_string(f->secret));
+        cJSON_AddItemToObject(j, "secret", rmg_json_string(f->secret));
     } else {
         rmg_redact(f->secret, f->secret_len, red, sizeof red);
-        cJSON_AddItemToObject(j, "secret", json_string(red));
+        cJSON_AddItemToObject(j, "secret", rmg_json_string(red));
     }
     cJSON_AddStringToObject(j, "fingerprint", f->fingerprint);
     cJSON_AddStringToObject(j, "state", rmg_state_name(f->state));
     if (f->changed_layer >= 0) {
         cJSON *ch = cJSON_AddObjectToObject(j, "changed_in");
         cJSON_AddNumberToObject(ch, "layer", f->changed_layer);
-        cJSON_AddItemToObject(ch, "created_by", json_string(f->changed_by));
+        cJSON_AddItemToObject(ch, "created_by", rmg_json_string(f->changed_by));
     }
     cJSON *loc = cJSON_AddObjectToObject(j, "location");
-    cJSON_AddItemToObject(loc, "target", json_string(f->loc.target));
+    cJSON_AddItemToObject(loc, "target", rmg_json_string(f->loc.target));
     if (f->loc.image)
-        cJSON_AddItemToObject(loc, "image", json_string(f->loc.image));
-    cJSON_AddItemToObject(loc, "path", json_string(f->loc.path));
+        cJSON_AddItemToObject(loc, "image", rmg_json_string(f->loc.image));
+    cJSON_AddItemToObject(loc, "path", rmg_json_string(f->loc.path));
     cJSON_AddNumberToObject(loc, "line", (double)f->loc.line);
     cJSON_AddNumberToObject(loc, "column", (double)f->loc.column);
     if (f->loc.platform)
-        cJSON_AddItemToObject(loc, "platform", json_string(f->loc.platform));
+        cJSON_AddItemToObject(loc, "platform", rmg_json_string(f->loc.platform));
     if (f->loc.layer_index >= 0) {
         cJSON *l = cJSON_AddObjectToObject(loc, "layer");
         cJSON_AddNumberToObject(l, "index", f->loc.layer_index);
-        cJSON_AddItemToObject(l, "digest", json_string(f->loc.layer_digest));
-        cJSON_AddItemToObject(l, "diff_id", json_string(f->loc.layer_diff_id));
-        cJSON_AddItemToObject(l, "created_by", json_string(f->loc.created_by));
+        cJSON_AddItemToObject(l, "digest", rmg_json_string(f->loc.layer_digest));
+        cJSON_AddItemToObject(l, "diff_id", rmg_json_string(f->loc.layer_diff_id));
+        cJSON_AddItemToObject(l, "created_by", rmg_json_string(f->loc.created_by));
     }
     if (f->n_copies) {
         cJSON *cs = cJSON_AddArrayToObject(j, "dockerfile");
         for (size_t i = 0; i < f->n_copies; i++) {
             const struct rmg_copy *c = &f->copies[i];
             cJSON *x = cJSON_CreateObject();
-            cJSON_AddItemToObject(x, "file", json_string(c->dockerfile));
+            cJSON_AddItemToObject(x, "file", rmg_json_string(c->dockerfile));
             cJSON_AddNumberToObject(x, "line", c->line);
-            cJSON_AddItemToObject(x, "instruction", json_string(c->instruction));
-            cJSON_AddItemToObject(x, "stage", json_string(c->stage));
+            cJSON_AddItemToObject(x, "instruction", rmg_json_string(c->instruction));
+            cJSON_AddItemToObject(x, "stage", rmg_json_string(c->stage));
             cJSON_AddNumberToObject(x, "stage_index", c->stage_index);
             cJSON_AddBoolToObject(x, "final", c->final);
             if (c->dest)
-                cJSON_AddItemToObject(x, "dest", json_string(c->dest));
+                cJSON_AddItemToObject(x, "dest", rmg_json_string(c->dest));
             cJSON_AddItemToArray(cs, x);
         }
     }
     if (f->note)
-        cJSON_AddItemToObject(j, "note", json_string(f->note));
+        cJSON_AddItemToObject(j, "note", rmg_json_string(f->note));
     if (f->ignored)
         cJSON_AddTrueToObject(j, "ignored");
-    cJSON_AddItemToObject(j, "remedy", json_string(f->rule->remedy));
+    cJSON_AddItemToObject(j, "remedy", rmg_json_string(f->rule->remedy));
     const char *where = rmg_state_remedy(f);
     if (where)
         cJSON_AddStringToObject(j, "remedy_context", where);
@@ -115,14 +115,14 @@ bool rmg_report_json(FILE *out, const struct rmg_results *r, const struct rmg_re
         cJSON_AddStringToObject(tool, "rules", rmg_rules_hash(o->rules));
     cJSON *fs = cJSON_AddArrayToObject(root, "findings");
     for (size_t i = 0; i < r->n_findings; i++)
-        cJSON_AddItemToArray(fs, finding_json(&r->findings[i], o));
+        cJSON_AddItemToArray(fs, rmg_report_finding_json(&r->findings[i], o));
     cJSON *es = cJSON_AddArrayToObject(root, "errors");
     for (size_t i = 0; i < r->n_errors; i++) {
         const struct rmg_error *e = &r->errors[i];
         cJSON *j = cJSON_CreateObject();
-        cJSON_AddItemToObject(j, "target", json_string(e->target));
-        cJSON_AddItemToObject(j, "path", json_string(e->path));
-        cJSON_AddItemToObject(j, "message", json_string(e->message));
+        cJSON_AddItemToObject(j, "target", rmg_json_string(e->target));
+        cJSON_AddItemToObject(j, "path", rmg_json_string(e->path));
+        cJSON_AddItemToObject(j, "message", rmg_json_string(e->message));
         cJSON_AddStringToObject(j, "level", e->status == RMG_WARN || e->status == RMG_SKIP
                                                 ? "warning" : "error");
         cJSON_AddItemToArray(es, j);
