@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "baseline.h"
 #include "context.h"
 #include "report.h"
 #include "rules_check.h"
@@ -23,6 +24,8 @@ static const char help_text[] =
     "  rummage scan [OPTIONS] TARGET...   scan images, files, directories or - (stdin)\n"
     "  rummage context [OPTIONS] [DIR]    scan a build context (default .) as docker build\n"
     "                                     would send it, and check its Dockerfile\n"
+    "  rummage baseline [OPTIONS] TARGET...  write the findings' fingerprints (never the\n"
+    "                                     secrets) as a baseline for --baseline\n"
     "  rummage rules list [--format text|json] [--rules PATH]\n"
     "  rummage rules check [FILE...]      run every rule's examples (default: all rules)\n"
     "  rummage --version | --help\n"
@@ -52,6 +55,7 @@ static const char help_text[] =
     "  -o, --output FILE       write the report to FILE (mode 0600, replaced atomically)\n"
     "      --fail-on SEVERITY  exit 1 if a finding is at or above SEVERITY:\n"
     "                          low (default), medium, high, critical\n"
+    "      --baseline FILE     report only findings not in FILE (from `rummage baseline`)\n"
     "      --fail-on-state STATE  which findings count for the exit code: any (default)\n"
     "                          or present (only secrets in the image's final filesystem)\n"
     "      --show-secrets      print secrets in full (never do this in a shared CI log)\n"
@@ -120,12 +124,13 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
 {
     enum { O_FAIL_ON = 256, O_SHOW, O_RULES, O_CONFIG, O_NO_CONFIG, O_ENGINE, O_CHUNK, O_COLOR,
            O_FAIL_STATE, O_PLATFORM, O_ALL_PLATFORMS, O_DEPTH, O_FORMAT, O_FILE, O_BUILD_ARG,
-           O_SHOW_IGNORED };
+           O_SHOW_IGNORED, O_BASELINE };
     static const struct option opts[] = {
         {"format", required_argument, NULL, O_FORMAT},
         {"file", required_argument, NULL, O_FILE},
         {"build-arg", required_argument, NULL, O_BUILD_ARG},
         {"show-ignored", no_argument, NULL, O_SHOW_IGNORED},
+        {"baseline", required_argument, NULL, O_BASELINE},
         {"output", required_argument, NULL, 'o'},
         {"fail-on", required_argument, NULL, O_FAIL_ON},
         {"fail-on-state", required_argument, NULL, O_FAIL_STATE},
@@ -155,6 +160,8 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
         *cmd = RMG_CMD_SCAN;
     } else if (strcmp(verb, "context") == 0) {
         *cmd = RMG_CMD_CONTEXT;
+    } else if (strcmp(verb, "baseline") == 0) {
+        *cmd = RMG_CMD_BASELINE;
     } else if (strcmp(verb, "rules") == 0) {
         if (argc < 3 || (strcmp(argv[2], "list") != 0 && strcmp(argv[2], "check") != 0)) {
             usage_error("%s'rules' needs 'list' or 'check'", "");
@@ -198,12 +205,14 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
             break;
         case 'o': c->output = optarg; break;
         case O_FAIL_ON:
+            c->given |= RMG_GIVEN_FAIL_ON;
             if (!rmg_severity_parse(optarg, &c->fail_on)) {
                 usage_error("unknown severity '%s' (low, medium, high, critical)", optarg);
                 return false;
             }
             break;
         case O_FAIL_STATE:
+            c->given |= RMG_GIVEN_FAIL_STATE;
             if (strcmp(optarg, "any") == 0)
                 c->fail_on_present_only = false;
             else if (strcmp(optarg, "present") == 0)
@@ -234,10 +243,15 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
                 return false;
             }
             c->max_archive_depth = (int)v;
+            c->given |= RMG_GIVEN_DEPTH;
             break;
         }
         case O_SHOW: c->show_secrets = true; break;
         case O_FILE: c->dockerfile = optarg; break;
+        case O_BASELINE:
+            c->baseline = optarg;
+            c->given |= RMG_GIVEN_BASELINE;
+            break;
         case O_SHOW_IGNORED: c->show_ignored = true; break;
         case O_BUILD_ARG: {
             if (!strchr(optarg, '=') || optarg[0] == '=') {
@@ -311,7 +325,7 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
     }
     c->targets = argv + optind;
     c->n_targets = (size_t)(argc - optind);
-    if (*cmd == RMG_CMD_SCAN && c->n_targets == 0) {
+    if ((*cmd == RMG_CMD_SCAN || *cmd == RMG_CMD_BASELINE) && c->n_targets == 0) {
         usage_error("%s'scan' needs at least one target (an image, a file, a directory, or -)",
                     "");
         return false;
@@ -326,7 +340,8 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
     }
     const char *cfg = c->config_path;
     struct stat st;
-    if (!cfg && !no_config && (*cmd == RMG_CMD_SCAN || *cmd == RMG_CMD_CONTEXT) &&
+    if (!cfg && !no_config &&
+        (*cmd == RMG_CMD_SCAN || *cmd == RMG_CMD_CONTEXT || *cmd == RMG_CMD_BASELINE) &&
         stat(".rummage.json", &st) == 0)
         cfg = ".rummage.json";
     if (cfg) {
@@ -412,13 +427,27 @@ static bool finish_output(const struct rmg_config *c, FILE *f, char *tmp_path)
     return ok;
 }
 
-/* What both scanning commands share: rules, the scan, the report, the exit code. `context`
- * selects the build-context scan of the one target. */
-static int scan_and_report(const struct rmg_config *c, bool context)
+/* What the scanning commands share: rules, the scan, the report, the exit code. CONTEXT
+ * scans the one target as a build context; BASELINE writes a baseline instead of a report
+ * and exits 0 unless the scan failed. */
+static int scan_and_report(const struct rmg_config *c, enum rmg_command cmd)
 {
+    bool context = cmd == RMG_CMD_CONTEXT;
+    struct rmg_baseline *baseline = NULL;
+    if (c->baseline && cmd != RMG_CMD_BASELINE) {
+        char err[512];
+        if (rmg_baseline_load(c->baseline, &baseline, err, sizeof err) != RMG_OK) {
+            fputs("rummage: ", stderr);
+            rmg_fputs_safe(stderr, err, strlen(err));
+            fputc('\n', stderr);
+            return RMG_EXIT_ERROR;
+        }
+    }
     struct rmg_rules *rules = load_rules(c, NULL, 0);
-    if (!rules)
+    if (!rules) {
+        rmg_baseline_free(baseline);
         return RMG_EXIT_ERROR;
+    }
     if (c->verbosity > 0)
         fprintf(stderr, "rummage: %zu rules, engine %s\n", rmg_rules_count(rules),
                 rmg_rules_engine(rules) == RMG_ENGINE_VECTORSCAN ? "vectorscan" : "pcre2");
@@ -446,19 +475,26 @@ static int scan_and_report(const struct rmg_config *c, bool context)
         st = rmg_scan_targets(&ctx, c->targets, c->n_targets, &res);
     }
     size_t suppressed = rmg_config_filter(c, &res);
+    size_t baselined = baseline ? rmg_baseline_filter(baseline, &res) : 0;
+    rmg_baseline_free(baseline);
     rmg_results_sort(&res);
 
     bool color = c->color == RMG_COLOR_ALWAYS ||
                  (c->color == RMG_COLOR_AUTO && !getenv("NO_COLOR") && !c->output &&
                   c->format == RMG_FORMAT_TEXT && isatty(STDOUT_FILENO));
     struct rmg_report_opts ro = {.show_secrets = c->show_secrets, .color = color,
-                                 .rules = rules, .suppressed = suppressed};
+                                 .rules = rules, .suppressed = suppressed,
+                                 .baselined = baselined, .targets = c->targets,
+                                 .n_targets = c->n_targets,
+                                 .command = context ? "context" : "scan"};
     rmg_report_errors(stderr, &res);
     char *tmp = NULL;
     FILE *out = open_output(c, &tmp);
     bool wrote = false;
     if (out) {
-        if (c->format == RMG_FORMAT_JSON)
+        if (cmd == RMG_CMD_BASELINE)
+            wrote = rmg_baseline_write(out, &res, rules);
+        else if (c->format == RMG_FORMAT_JSON)
             wrote = rmg_report_json(out, &res, &ro);
         else if (context) {
             rmg_report_context_text(out, &res, &ro);
@@ -484,17 +520,22 @@ static int scan_and_report(const struct rmg_config *c, bool context)
     rmg_rules_free(rules);
     if (!wrote || failed_input)
         return RMG_EXIT_ERROR;
-    return over ? RMG_EXIT_FINDINGS : RMG_EXIT_CLEAN;
+    return over && cmd != RMG_CMD_BASELINE ? RMG_EXIT_FINDINGS : RMG_EXIT_CLEAN;
 }
 
 int rmg_cli_scan(const struct rmg_config *c)
 {
-    return scan_and_report(c, false);
+    return scan_and_report(c, RMG_CMD_SCAN);
 }
 
 int rmg_cli_context(const struct rmg_config *c)
 {
-    return scan_and_report(c, true);
+    return scan_and_report(c, RMG_CMD_CONTEXT);
+}
+
+int rmg_cli_baseline(const struct rmg_config *c)
+{
+    return scan_and_report(c, RMG_CMD_BASELINE);
 }
 
 int rmg_cli_rules_list(const struct rmg_config *c)

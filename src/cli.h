@@ -4,7 +4,7 @@
 
 #include "config.h"
 
-enum rmg_command { RMG_CMD_SCAN, RMG_CMD_CONTEXT, RMG_CMD_RULES_LIST, RMG_CMD_RULES_CHECK, RMG_CMD_HELP,
+enum rmg_command { RMG_CMD_SCAN, RMG_CMD_CONTEXT, RMG_CMD_BASELINE, RMG_CMD_RULES_LIST, RMG_CMD_RULES_CHECK, RMG_CMD_HELP,
                    RMG_CMD_VERSION };
 
 /* Exit codes: the contract in docs/output.md. */
@@ -20,6 +20,7 @@ void rmg_cli_help(FILE *out);
 /* The commands; each returns the process exit code. */
 int rmg_cli_scan(const struct rmg_config *c);
 int rmg_cli_context(const struct rmg_config *c);
+int rmg_cli_baseline(const struct rmg_config *c);
 int rmg_cli_rules_list(const struct rmg_config *c);
 int rmg_cli_rules_check(const struct rmg_config *c);
 int rmg_cli_version(const struct rmg_config *c);

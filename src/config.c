@@ -24,6 +24,10 @@ void rmg_config_init(struct rmg_config *c)
 void rmg_config_free(struct rmg_config *c)
 {
     free(c->build_args);
+    for (size_t i = 0; i < c->n_severities; i++)
+        free(c->severities[i].rule);
+    free(c->severities);
+    free(c->owned_baseline);
     rmg_strv_free(c->rules_paths, c->n_rules_paths);
     rmg_strv_free(c->allow_paths, c->n_allow_paths);
     rmg_strv_free(c->allow_rules, c->n_allow_rules);
@@ -65,6 +69,89 @@ static bool append_strs(const cJSON *a, char ***v, size_t *n, const char *path,
     return true;
 }
 
+/* "severity": {"rule-id": "low", ...} */
+static bool load_severities(struct rmg_config *c, const cJSON *o, const char *path, char *err,
+                            size_t errlen)
+{
+    if (!o)
+        return true;
+    if (!cJSON_IsObject(o)) {
+        rmg_fmt(err, errlen, "%s: \"severity\" must be an object of rule id: severity", path);
+        return false;
+    }
+    for (const cJSON *k = o->child; k; k = k->next) {
+        enum rmg_severity sev;
+        if (!cJSON_IsString(k) || !rmg_severity_parse(k->valuestring, &sev)) {
+            rmg_fmt(err, errlen, "%s: \"severity.%.60s\" must be critical, high, medium or low",
+                    path, k->string);
+            return false;
+        }
+        struct rmg_severity_override *v =
+            realloc(c->severities, (c->n_severities + 1) * sizeof *v);
+        if (!v || !(v[c->n_severities].rule = strdup(k->string))) {
+            if (v)
+                c->severities = v;
+            rmg_fmt(err, errlen, "%s: out of memory", path);
+            return false;
+        }
+        c->severities = v;
+        v[c->n_severities++].severity = sev;
+    }
+    return true;
+}
+
+/* "options": defaults for command-line options; an option given on the command line wins. */
+static bool load_options(struct rmg_config *c, const cJSON *o, const char *path, char *err,
+                         size_t errlen)
+{
+    if (!o)
+        return true;
+    if (!cJSON_IsObject(o)) {
+        rmg_fmt(err, errlen, "%s: \"options\" must be an object", path);
+        return false;
+    }
+    for (const cJSON *k = o->child; k; k = k->next) {
+        const char *key = k->string;
+        bool ok = true;
+        if (strcmp(key, "fail_on") == 0) {
+            enum rmg_severity sev;
+            ok = cJSON_IsString(k) && rmg_severity_parse(k->valuestring, &sev);
+            if (ok && !(c->given & RMG_GIVEN_FAIL_ON))
+                c->fail_on = sev;
+        } else if (strcmp(key, "fail_on_state") == 0) {
+            ok = cJSON_IsString(k) && (strcmp(k->valuestring, "any") == 0 ||
+                                       strcmp(k->valuestring, "present") == 0);
+            if (ok && !(c->given & RMG_GIVEN_FAIL_STATE))
+                c->fail_on_present_only = strcmp(k->valuestring, "present") == 0;
+        } else if (strcmp(key, "baseline") == 0) {
+            ok = cJSON_IsString(k) && k->valuestring[0];
+            if (ok && !(c->given & RMG_GIVEN_BASELINE)) {
+                free(c->owned_baseline);
+                if (!(c->owned_baseline = strdup(k->valuestring))) {
+                    rmg_fmt(err, errlen, "%s: out of memory", path);
+                    return false;
+                }
+                c->baseline = c->owned_baseline;
+            }
+        } else if (strcmp(key, "max_archive_depth") == 0) {
+            ok = cJSON_IsNumber(k) && k->valuedouble >= 0 && k->valuedouble <= 16 &&
+                 k->valuedouble == (int)k->valuedouble;
+            if (ok && !(c->given & RMG_GIVEN_DEPTH))
+                c->max_archive_depth = (int)k->valuedouble;
+        } else {
+            rmg_fmt(err, errlen, "%s: unknown key \"options.%.60s\" (expected fail_on, "
+                    "fail_on_state, baseline, max_archive_depth)", path, key);
+            return false;
+        }
+        if (!ok) {
+            rmg_fmt(err, errlen, "%s: \"options.%s\" has a bad value (see docs/config.md)",
+                    path, key);
+            return false;
+        }
+    }
+    return true;
+}
+
 enum rmg_status rmg_config_load(struct rmg_config *c, const char *path, char *err,
                                 size_t errlen)
 {
@@ -81,12 +168,17 @@ enum rmg_status rmg_config_load(struct rmg_config *c, const char *path, char *er
     }
     enum rmg_status st = RMG_EINPUT;
     for (const cJSON *k = doc->child; k; k = k->next) {
-        if (strcmp(k->string, "allow") != 0 && strcmp(k->string, "rules") != 0) {
-            rmg_fmt(err, errlen, "%s: unknown key \"%.60s\" (expected \"allow\", \"rules\")",
-                    path, k->string);
+        if (strcmp(k->string, "allow") != 0 && strcmp(k->string, "rules") != 0 &&
+            strcmp(k->string, "severity") != 0 && strcmp(k->string, "options") != 0) {
+            rmg_fmt(err, errlen, "%s: unknown key \"%.60s\" (expected \"allow\", \"rules\", "
+                    "\"severity\", \"options\")", path, k->string);
             goto out;
         }
     }
+    if (!load_severities(c, cJSON_GetObjectItemCaseSensitive(doc, "severity"), path, err,
+                         errlen) ||
+        !load_options(c, cJSON_GetObjectItemCaseSensitive(doc, "options"), path, err, errlen))
+        goto out;
     if (!append_strs(cJSON_GetObjectItemCaseSensitive(doc, "rules"), &c->rules_paths,
                      &c->n_rules_paths, path, "rules", err, errlen))
         goto out;
@@ -182,6 +274,9 @@ size_t rmg_config_filter(const struct rmg_config *c, struct rmg_results *r)
     pcre2_match_data *md = pcre2_match_data_create(1, NULL);
     size_t kept = 0, dropped = 0;
     for (size_t i = 0; i < r->n_findings; i++) {
+        for (size_t k = 0; k < c->n_severities; k++)
+            if (strcmp(c->severities[k].rule, r->findings[i].rule->id) == 0)
+                r->findings[i].severity = c->severities[k].severity;
         if (allowed(c, &r->findings[i], md)) {
             rmg_finding_free(&r->findings[i]);
             dropped++;

@@ -23,6 +23,12 @@ struct rmg_config {
     char **build_args;            /* context --build-arg NAME=value (borrowed from argv) */
     size_t n_build_args;
     bool show_ignored;            /* context --show-ignored */
+    const char *baseline;         /* --baseline FILE (or the config's options.baseline) */
+    struct rmg_severity_override { char *rule; enum rmg_severity severity; } *severities;
+    size_t n_severities;          /* the config's "severity": {"rule-id": "low"} */
+    unsigned given;               /* RMG_GIVEN_* bits: options set on the command line, which
+                                     the config's "options" do not override */
+    char *owned_baseline;         /* storage for a baseline path from the config */
     bool show_secrets;
     enum rmg_color color;
     int verbosity;                /* -1 quiet, 0 normal, 1+ verbose */
@@ -45,6 +51,9 @@ struct rmg_config {
     size_t n_allow_regexes;
 };
 
+enum { RMG_GIVEN_FAIL_ON = 1, RMG_GIVEN_FAIL_STATE = 2, RMG_GIVEN_BASELINE = 4,
+       RMG_GIVEN_DEPTH = 8 };
+
 void rmg_config_init(struct rmg_config *c);
 void rmg_config_free(struct rmg_config *c);
 
@@ -53,7 +62,8 @@ void rmg_config_free(struct rmg_config *c);
 enum rmg_status rmg_config_load(struct rmg_config *c, const char *path, char *err,
                                 size_t errlen);
 
-/* Drops the findings the allow-lists cover; returns how many were dropped. */
+/* Drops the findings the allow-lists cover; returns how many were dropped. Applies the
+ * severity overrides to the others. */
 size_t rmg_config_filter(const struct rmg_config *c, struct rmg_results *r);
 
 #endif

@@ -14,6 +14,7 @@ int main(int argc, char **argv)
     switch (cmd) {
     case RMG_CMD_SCAN: code = rmg_cli_scan(&config); break;
     case RMG_CMD_CONTEXT: code = rmg_cli_context(&config); break;
+    case RMG_CMD_BASELINE: code = rmg_cli_baseline(&config); break;
     case RMG_CMD_RULES_LIST: code = rmg_cli_rules_list(&config); break;
     case RMG_CMD_RULES_CHECK: code = rmg_cli_rules_check(&config); break;
     case RMG_CMD_VERSION: code = rmg_cli_version(&config); break;

@@ -132,6 +132,7 @@ bool rmg_report_json(FILE *out, const struct rmg_results *r, const struct rmg_re
     cJSON_AddNumberToObject(st, "bytes", (double)r->stats.bytes);
     cJSON_AddNumberToObject(st, "skipped", (double)r->stats.skipped);
     cJSON_AddNumberToObject(st, "suppressed", (double)o->suppressed);
+    cJSON_AddNumberToObject(st, "baselined", (double)o->baselined);
     cJSON_AddNumberToObject(st, "seconds", (double)(long long)(r->stats.seconds * 1000) / 1000.0);
     char *text = cJSON_Print(root);
     cJSON_Delete(root);

@@ -235,6 +235,8 @@ void rmg_report_text(FILE *out, const struct rmg_results *r, const struct rmg_re
             r->stats.seconds);
     if (o->suppressed)
         fprintf(out, " · %zu allowed by config", o->suppressed);
+    if (o->baselined)
+        fprintf(out, " · %zu in the baseline", o->baselined);
     if (r->n_errors)
         fprintf(out, " · %zu error%s (on stderr)", r->n_errors, r->n_errors == 1 ? "" : "s");
     fputs("\n", out);
@@ -420,6 +422,8 @@ void rmg_report_context_text(FILE *out, const struct rmg_results *r,
         fprintf(out, " · %zu kept out by .dockerignore", ignored);
     if (o->suppressed)
         fprintf(out, " · %zu allowed by config", o->suppressed);
+    if (o->baselined)
+        fprintf(out, " · %zu in the baseline", o->baselined);
     if (r->n_errors)
         fprintf(out, " · %zu error%s (on stderr)", r->n_errors, r->n_errors == 1 ? "" : "s");
     fputc('\n', out);

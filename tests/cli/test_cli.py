@@ -691,13 +691,38 @@ def config_bad_key_named(tmp):
     cases = [({"allowed": {"paths": []}}, b"allowed"),
              ({"allow": {"path": ["x"]}}, b"path"),
              ({"allow": {"rules": "github-pat-classic"}}, b"allow.rules"),
-             ({"allow": {"paths": [""]}}, b"allow.paths")]
+             ({"allow": {"paths": [""]}}, b"allow.paths"),
+             ({"severity": {"github-pat-classic": "urgent"}}, b"severity.github-pat-classic"),
+             ({"severity": ["low"]}, b"severity"),
+             ({"options": {"fail_on": "severe"}}, b"options.fail_on"),
+             ({"options": {"fail-on": "high"}}, b"options.fail-on"),
+             ({"options": {"max_archive_depth": 2.5}}, b"options.max_archive_depth")]
     for cfg, key in cases:
         write(tmp / ".rummage.json", json.dumps(cfg))
         res = run("scan", "f.txt")
         expect_rc(res, 2, json.dumps(cfg))
         check(key in res.err and b".rummage.json" in res.err,
               f"stderr should name the file and {key!r}", res)
+
+
+@test
+def config_severity_and_options(tmp):
+    """"severity" overrides a rule's severity; "options" sets defaults that the command line
+    overrides."""
+    config_tree(tmp)
+    write(tmp / ".rummage.json", json.dumps({"severity": {"github-pat-classic": "low"},
+                                             "options": {"fail_on": "high"}}))
+    _, doc = scan_json("tree", rc=1)  # the AWS key id (critical) still fails at high
+    sev = {f["rule"]: f["severity"] for f in doc["findings"]}
+    check(sev.get("github-pat-classic") == "low", f"override applied: {sev}")
+    check(sev.get("aws-access-key-id") == "critical", f"others unchanged: {sev}")
+    write(tmp / ".rummage.json", json.dumps({"severity": {"aws-access-key-id": "low",
+                                                          "github-pat-classic": "low"},
+                                             "options": {"fail_on": "high"}}))
+    res = run("scan", "tree")
+    expect_rc(res, 0, "every finding low, fail_on high from the config")
+    res = run("scan", "--fail-on", "low", "tree")
+    expect_rc(res, 1, "--fail-on on the command line wins over options.fail_on")
 
 
 # ---------------------------------------------------------------------------- rules

@@ -923,6 +923,64 @@ def no_raw_secret_in_any_output(tmp):
 # ---------------------------------------------------------------------------- main
 
 
+SEV = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+
+
+@test
+def exit_code_contract(tmp):
+    """Every combination of --fail-on, --fail-on-state and --baseline on one image with present,
+    deleted and overwritten findings of several severities: the exit code is 1 exactly when a
+    finding is left (not in the baseline) at or above --fail-on in a counted state (any; or
+    present/config with --fail-on-state present), else 0; an input error is 2 whatever else."""
+    info = fixture("layered")
+    target = f"oci:{info['layout']}:{info['ref']}"
+    res, doc = scan(target, rc=1)
+    fs = doc["findings"]
+    check({f["state"] for f in fs} >= {"present", "deleted", "overwritten"},
+          f"fixture: states {sorted({f['state'] for f in fs})}", res)
+    check(len({f["severity"] for f in fs}) >= 2, "fixture: several severities", res)
+    # Baselines: none; one holding the most severe present finding(s); all of them.
+    res_b, _ = run("baseline", target), None
+    expect_rc(res_b, 0, "rummage baseline")
+    full = json.loads(res_b.out)
+    check(len(full["findings"]) == len(fs), "baseline lists every finding", res_b)
+    check(all(set(e) >= {"fingerprint", "rule", "path", "state"} for e in full["findings"]),
+          "baseline entries", res_b)
+    for mark in SESSION.secrets:
+        check(mark.encode() not in res_b.out, "no secret in a baseline", res_b)
+    top = max(SEV[f["severity"]] for f in fs if f["state"] == "present")
+    part = dict(full)
+    part["findings"] = [e for e in full["findings"]
+                        if not any(f["fingerprint"] == e["fingerprint"] and f["location"]["path"]
+                                   == e["path"] and SEV[f["severity"]] == top
+                                   and f["state"] == "present" for f in fs)]
+    check(0 < len(part["findings"]) < len(full["findings"]), "fixture: a partial baseline")
+    (tmp / "full.json").write_text(json.dumps(full))
+    (tmp / "part.json").write_text(json.dumps(part))
+    baselines = {None: set(), "part.json": {(e["fingerprint"], e["path"]) for e in part["findings"]},
+                 "full.json": {(e["fingerprint"], e["path"]) for e in full["findings"]}}
+    for bname, known in baselines.items():
+        left = [f for f in fs if (f["fingerprint"], f["location"]["path"]) not in known]
+        for fail_on in SEV:
+            for state in ("any", "present"):
+                counted = [f for f in left if SEV[f["severity"]] >= SEV[fail_on] and
+                           (state == "any" or f["state"] in ("present", "config"))]
+                args = ["--fail-on", fail_on, "--fail-on-state", state]
+                if bname:
+                    args += ["--baseline", str(tmp / bname)]
+                r, d = scan(target, *args)
+                want = 1 if counted else 0
+                check(r.rc == want, f"{args}: exit {r.rc}, want {want} ({len(counted)} counted "
+                                    f"of {len(left)} left)", r)
+                check(len(d["findings"]) == len(left) and d["stats"]["baselined"] ==
+                      len(fs) - len(left), f"{args}: {len(d['findings'])} reported, "
+                                           f"{d['stats']['baselined']} baselined", r)
+                # An input error (a missing second target) wins: 2.
+                if fail_on == "low" and state == "any":
+                    r2, _ = scan(target, str(tmp / "missing.tar"), *args)
+                    check(r2.rc == 2, f"{args} + a missing target: exit {r2.rc}, want 2", r2)
+
+
 def main(argv):
     global SESSION
     only = set(argv[1:])
