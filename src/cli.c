@@ -36,6 +36,8 @@ static const char help_text[] =
     "              every image in it, or the one named\n"
     "  oci-archive:PATH[:REF]   an OCI image layout in a tar\n"
     "  oci:DIR[:REF]            an OCI image layout directory\n"
+    "  docker-daemon:NAME[:TAG] an image in the local Docker or Podman daemon, streamed\n"
+    "              from its API ($DOCKER_HOST, default unix:///var/run/docker.sock)\n"
     "  dir:DIR     a directory, never read as an image\n"
     "  FILE        an image archive (detected by content), or any file, scanned as is\n"
     "  DIR         an OCI layout (detected by content), or every regular file below it\n"

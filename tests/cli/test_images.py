@@ -505,6 +505,28 @@ def docker_save_legacy_layout(tmp):
 
 
 @test
+def docker_daemon_target(tmp):
+    """docker-daemon:NAME:TAG streams the image from a real dockerd's Engine API (its unix
+    socket from DOCKER_HOST): the same findings as the save file; a missing image and an
+    unreachable daemon are input errors (exit 2) with the daemon's message."""
+    tr = fixture("transports")
+    with fx.running_dockerd(tmp / "dk") as (docker, env):
+        fx.sh(docker, "load", "-q", "-i", tr["docker"], env=env)
+        target = "docker-daemon:app:1.0"
+        res = run("scan", "-f", "json", target, env=env)
+        expect_rc(res, 1)
+        no_leak(res)
+        same_as_layered(target, res, parse_json(res), "docker-daemon:")
+        res = run("scan", "-f", "json", "docker-daemon:nope:9", env=env)
+        expect_rc(res, 2)
+        check(b"nope:9" in res.err and b"daemon" in res.err, "names the image and the daemon",
+              res)
+    res = run("scan", "docker-daemon:app:1.0", env={"DOCKER_HOST": f"unix://{tmp}/none.sock"})
+    expect_rc(res, 2)
+    check(b"none.sock" in res.err, "an unreachable daemon is named", res)
+
+
+@test
 def docker_save_multi_image_all(tmp):
     """docker save app:1.0 app:latest other:2.0: two manifest.json entries, both scanned."""
     ds = fixture("docker_save")

@@ -16,6 +16,7 @@ Usage as a program (to look at the fixtures): fixtures.py OUT_DIR [NAME...]
 Environment: RUMMAGE (the binary), RUMMAGE_IMAGE_FIXTURES=DIR keeps the fixtures in DIR and
 reuses them on the next run (their secrets are kept in DIR/NAME/info.json; test use only).
 """
+import contextlib
 import gzip
 import hashlib
 import io
@@ -525,19 +526,13 @@ def build_gone(s, d):
             "secrets": S, "expect": expectations(cal, plan)}
 
 
-def build_docker_save(s, d):
-    """Archives written by a real dockerd 20.10 (`docker save`, legacy layout: <id>/layer.tar
-    directories sorted by id, manifest.json last). Started here on a unix socket under d,
-    stopped by its PID before returning.
-      legacy.tar   docker save app:1.0              (the layered image, loaded from docker.tar)
-      multi.tar    docker save app:1.0 app:latest other:2.0
-                   two images: app (two tags, one manifest entry) and other (the gone image)
-    """
-    tr = s.get("transports")
-    gone = s.get("gone")
+@contextlib.contextmanager
+def running_dockerd(base):
+    """A private dockerd 20.10 on a unix socket under base (vfs storage, no networking), for
+    the duration of the with-block: yields (docker CLI path, env with DOCKER_HOST); stopped by
+    its PID after, whatever happens."""
     dockerd, docker = need("dockerd"), need("docker")
-    base = d / "dk"
-    base.mkdir()
+    base.mkdir(parents=True, exist_ok=True)
     sock = base / "docker.sock"
     env = {"DOCKER_HOST": f"unix://{sock}", "DOCKER_BUILDKIT": "0"}
     log = open(base / "log", "wb")
@@ -559,12 +554,7 @@ def build_docker_save(s, d):
         else:
             raise FixtureError("dockerd did not answer within 15 s: " +
                                (base / "log").read_text(errors="replace")[-1500:])
-        sh(docker, "load", "-q", "-i", tr["docker"], env=env)
-        sh(docker, "load", "-q", "-i", gone["archive"], env=env)
-        sh(docker, "tag", "app:1.0", "app:latest", env=env)
-        (d / "legacy.tar").write_bytes(sh(docker, "save", "app:1.0", env=env))
-        (d / "multi.tar").write_bytes(sh(docker, "save", "app:1.0", "app:latest", "other:2.0",
-                                         env=env))
+        yield docker, env
     finally:
         try:
             os.kill(proc.pid, signal.SIGTERM)
@@ -575,6 +565,27 @@ def build_docker_save(s, d):
         except ProcessLookupError:
             pass
         log.close()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def build_docker_save(s, d):
+    """Archives written by a real dockerd 20.10 (`docker save`, legacy layout: <id>/layer.tar
+    directories sorted by id, manifest.json last). Started here on a unix socket under d,
+    stopped by its PID before returning.
+      legacy.tar   docker save app:1.0              (the layered image, loaded from docker.tar)
+      multi.tar    docker save app:1.0 app:latest other:2.0
+                   two images: app (two tags, one manifest entry) and other (the gone image)
+    """
+    tr = s.get("transports")
+    gone = s.get("gone")
+    base = d / "dk"
+    with running_dockerd(base) as (docker, env):
+        sh(docker, "load", "-q", "-i", tr["docker"], env=env)
+        sh(docker, "load", "-q", "-i", gone["archive"], env=env)
+        sh(docker, "tag", "app:1.0", "app:latest", env=env)
+        (d / "legacy.tar").write_bytes(sh(docker, "save", "app:1.0", env=env))
+        (d / "multi.tar").write_bytes(sh(docker, "save", "app:1.0", "app:latest", "other:2.0",
+                                         env=env))
     shutil.rmtree(base, ignore_errors=True)
     with tarfile.open(d / "legacy.tar") as t:
         names = t.getnames()
