@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -429,6 +430,19 @@ static bool finish_output(const struct rmg_config *c, FILE *f, char *tmp_path)
     return ok;
 }
 
+/* The terminal's width when the text report goes to one (COLUMNS wins); 0 otherwise. */
+static unsigned terminal_width(const struct rmg_config *c)
+{
+    if (c->output || c->format != RMG_FORMAT_TEXT || !isatty(STDOUT_FILENO))
+        return 0;
+    const char *env = getenv("COLUMNS");
+    long v = env ? strtol(env, NULL, 10) : 0;
+    struct winsize ws;
+    if (v <= 0 && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
+        v = ws.ws_col;
+    return v >= 40 && v <= 1000 ? (unsigned)v : 100;
+}
+
 /* What the scanning commands share: rules, the scan, the report, the exit code. CONTEXT
  * scans the one target as a build context; BASELINE writes a baseline instead of a report
  * and exits 0 unless the scan failed. */
@@ -488,7 +502,8 @@ static int scan_and_report(const struct rmg_config *c, enum rmg_command cmd)
                                  .rules = rules, .suppressed = suppressed,
                                  .baselined = baselined, .targets = c->targets,
                                  .n_targets = c->n_targets,
-                                 .command = context ? "context" : "scan"};
+                                 .command = context ? "context" : "scan",
+                                 .width = terminal_width(c)};
     rmg_report_errors(stderr, &res);
     char *tmp = NULL;
     FILE *out = open_output(c, &tmp);

@@ -16,6 +16,7 @@ struct rmg_report_opts {
     char *const *targets; /* the targets as given (JUnit: one test case each) */
     size_t n_targets;
     const char *command;  /* "scan" or "context" */
+    unsigned width;       /* text: wrap prose at this many columns (a terminal's); 0: no wrap */
 };
 
 /* Both take sorted results (rmg_results_sort). Untrusted text (paths, targets, rule titles

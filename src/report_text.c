@@ -64,6 +64,37 @@ static void put_safe(FILE *out, const char *s)
         rmg_fputs_safe(out, s, strlen(s));
 }
 
+/* Prose (a remedy, advice) wrapped at width columns, continuation lines indented; the first
+ * line starts where the cursor is, `col` columns in. width 0: one line. */
+static void put_wrapped(FILE *out, const char *s, unsigned col, unsigned indent, unsigned width)
+{
+    if (!s)
+        return;
+    if (!width || width < indent + 20) {
+        put_safe(out, s);
+        return;
+    }
+    const char *p = s;
+    while (*p) {
+        size_t word = strcspn(p, " ");
+        unsigned wcols = 0; /* display columns: count UTF-8 lead bytes */
+        for (size_t i = 0; i < word; i++)
+            wcols += ((unsigned char)p[i] & 0xc0) != 0x80;
+        if (col > indent && col + 1 + wcols > width) {
+            fprintf(out, "\n%*s", (int)indent, "");
+            col = indent;
+        } else if (col > indent) {
+            fputc(' ', out);
+            col++;
+        }
+        rmg_fputs_safe(out, p, word);
+        col += wcols;
+        p += word;
+        while (*p == ' ')
+            p++;
+    }
+}
+
 /* A history step as a person reads it: the Dockerfile instruction, cut to a line. */
 static void put_step(FILE *out, const char *created_by)
 {
@@ -229,6 +260,21 @@ void rmg_report_text(FILE *out, const struct rmg_results *r, const struct rmg_re
             first = false;
         }
         fputc(')', out);
+        /* Where they are, when it is not all plain files: image states. */
+        size_t by_state[RMG_STATE_CONTEXT + 1] = {0};
+        for (size_t i = 0; i < r->n_findings; i++)
+            by_state[r->findings[i].state]++;
+        if (by_state[RMG_STATE_PRESENT] != r->n_findings) {
+            first = true;
+            fputs(" · ", out);
+            for (int st = 0; st <= RMG_STATE_CONTEXT; st++) {
+                if (!by_state[st])
+                    continue;
+                fprintf(out, "%s%zu %s", first ? "" : ", ", by_state[st],
+                        rmg_state_name((enum rmg_state)st));
+                first = false;
+            }
+        }
     }
     fprintf(out, " · %llu file%s, %s scanned in %.2f s",
             (unsigned long long)r->stats.files, r->stats.files == 1 ? "" : "s", bytes,
@@ -274,7 +320,7 @@ void rmg_report_text(FILE *out, const struct rmg_results *r, const struct rmg_re
             shown++;
         }
         fprintf(out, "    %sfix%s     ", o->color ? DIM : "", o->color ? RESET : "");
-        put_safe(out, f->rule->remedy);
+        put_wrapped(out, f->rule->remedy, 12, 12, o->width);
         fputc('\n', out);
         /* Advice for each kind of place this secret was found, once. */
         const char *said[8];
@@ -289,7 +335,9 @@ void rmg_report_text(FILE *out, const struct rmg_results *r, const struct rmg_re
             if (dup)
                 continue;
             said[n_said++] = adv;
-            fprintf(out, "            %s\n", adv);
+            fputs("            ", out);
+            put_wrapped(out, adv, 12, 12, o->width);
+            fputc('\n', out);
         }
     }
     free(g);
