@@ -15,7 +15,7 @@ BUILD     ?= build$(if $(SANITIZE),-san)
 # Build and test dependencies (Debian 12 package names).
 DEB_BUILD := build-essential pkg-config libpcre2-dev libarchive-dev libcjson-dev \
              libssl-dev zlib1g-dev libvectorscan-dev libcmocka-dev libcurl4-openssl-dev
-DEB_TEST  := python3 openssl openssh-client clang libclang-rt-14-dev time
+DEB_TEST  := python3 python3-jsonschema openssl openssh-client clang libclang-rt-14-dev time
 # Real images built at test time (tests/images/, samples/build_image.sh): see ../docs/images.md.
 DEB_IMAGE := umoci skopeo buildah busybox-static zstd docker.io
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST) $(DEB_IMAGE)

@@ -54,8 +54,11 @@ static const char help_text[] =
     "                          (reported as ignored, never a failure)\n"
     "\n"
     "Options:\n"
-    "  -f, --format FORMAT     text (default) or json\n"
+    "  -f, --format FORMAT     text (default), json, sarif (SARIF 2.1.0), gitlab (GitLab\n"
+    "                          secret-detection report), junit (JUnit XML), jsonl\n"
     "  -o, --output FILE       write the report to FILE (mode 0600, replaced atomically)\n"
+    "  -o, --output FORMAT=FILE  also write a FORMAT report to FILE; repeatable\n"
+    "                          (e.g. -o sarif=r.sarif -o junit=r.xml)\n"
     "      --fail-on SEVERITY  exit 1 if a finding is at or above SEVERITY:\n"
     "                          low (default), medium, high, critical\n"
     "      --baseline FILE     report only findings not in FILE (from `rummage baseline`)\n"
@@ -197,16 +200,33 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
             /* for the other commands -f is --format */
             __attribute__((fallthrough));
         case O_FORMAT:
-            if (strcmp(optarg, "text") == 0)
-                c->format = RMG_FORMAT_TEXT;
-            else if (strcmp(optarg, "json") == 0)
-                c->format = RMG_FORMAT_JSON;
-            else {
-                usage_error("unknown format '%s' (text, json)", optarg);
+            if (!rmg_format_parse(optarg, strlen(optarg), &c->format)) {
+                usage_error("unknown format '%s' (text, json, sarif, gitlab, junit, jsonl)",
+                            optarg);
                 return false;
             }
             break;
-        case 'o': c->output = optarg; break;
+        case 'o': {
+            /* FORMAT=FILE adds a report; a plain FILE takes the --format report. */
+            const char *eq = strchr(optarg, '=');
+            enum rmg_format f;
+            if (eq && rmg_format_parse(optarg, (size_t)(eq - optarg), &f)) {
+                if (!eq[1]) {
+                    usage_error("--output %s needs a file after '='", optarg);
+                    return false;
+                }
+                struct rmg_output *v = realloc(c->outputs, (c->n_outputs + 1) * sizeof *v);
+                if (!v) {
+                    usage_error("%sout of memory", "");
+                    return false;
+                }
+                c->outputs = v;
+                v[c->n_outputs++] = (struct rmg_output){f, eq + 1};
+            } else {
+                c->output = optarg;
+            }
+            break;
+        }
         case O_FAIL_ON:
             c->given |= RMG_GIVEN_FAIL_ON;
             if (!rmg_severity_parse(optarg, &c->fail_on)) {
@@ -388,17 +408,17 @@ static struct rmg_rules *load_rules(const struct rmg_config *c, char *const *fil
 
 /* Opens the report destination: stdout, or a temporary file next to c->output that
  * finish_output renames into place, so a reader never sees half a report. */
-static FILE *open_output(const struct rmg_config *c, char **tmp_path)
+static FILE *open_output(const char *path, char **tmp_path)
 {
     *tmp_path = NULL;
-    if (!c->output || strcmp(c->output, "-") == 0)
+    if (!path || strcmp(path, "-") == 0)
         return stdout;
     struct rmg_buf p = {0};
-    if (!rmg_buf_printf(&p, "%s.tmp.XXXXXX", c->output))
+    if (!rmg_buf_printf(&p, "%s.tmp.XXXXXX", path))
         return NULL;
     int fd = mkstemp(p.data);
     if (fd < 0) {
-        fprintf(stderr, "rummage: cannot write %s: %s\n", c->output, strerror(errno));
+        fprintf(stderr, "rummage: cannot write %s: %s\n", path, strerror(errno));
         rmg_buf_free(&p);
         return NULL;
     }
@@ -414,20 +434,40 @@ static FILE *open_output(const struct rmg_config *c, char **tmp_path)
     return f;
 }
 
-static bool finish_output(const struct rmg_config *c, FILE *f, char *tmp_path)
+static bool finish_output(const char *path, FILE *f, char *tmp_path)
 {
     if (!tmp_path)
         return fflush(f) == 0;
     bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
     ok = fclose(f) == 0 && ok;
-    if (ok && rename(tmp_path, c->output) != 0)
+    if (ok && rename(tmp_path, path) != 0)
         ok = false;
     if (!ok) {
-        fprintf(stderr, "rummage: cannot write %s: %s\n", c->output, strerror(errno));
+        fprintf(stderr, "rummage: cannot write %s: %s\n", path, strerror(errno));
         unlink(tmp_path);
     }
     free(tmp_path);
     return ok;
+}
+
+/* Writes one report; format -1 is the baseline. */
+static bool write_report(FILE *out, int format, bool context, const struct rmg_results *res,
+                         const struct rmg_report_opts *ro)
+{
+    switch (format) {
+    case -1: return rmg_baseline_write(out, res, ro->rules);
+    case RMG_FORMAT_JSON: return rmg_report_json(out, res, ro);
+    case RMG_FORMAT_SARIF: return rmg_report_sarif(out, res, ro);
+    case RMG_FORMAT_GITLAB: return rmg_report_gitlab(out, res, ro);
+    case RMG_FORMAT_JUNIT: return rmg_report_junit(out, res, ro);
+    case RMG_FORMAT_JSONL: return rmg_report_jsonl(out, res, ro);
+    default:
+        if (context)
+            rmg_report_context_text(out, res, ro);
+        else
+            rmg_report_text(out, res, ro);
+        return true;
+    }
 }
 
 /* The terminal's width when the text report goes to one (COLUMNS wins); 0 otherwise. */
@@ -505,22 +545,25 @@ static int scan_and_report(const struct rmg_config *c, enum rmg_command cmd)
                                  .command = context ? "context" : "scan",
                                  .width = terminal_width(c)};
     rmg_report_errors(stderr, &res);
-    char *tmp = NULL;
-    FILE *out = open_output(c, &tmp);
-    bool wrote = false;
-    if (out) {
-        if (cmd == RMG_CMD_BASELINE)
-            wrote = rmg_baseline_write(out, &res, rules);
-        else if (c->format == RMG_FORMAT_JSON)
-            wrote = rmg_report_json(out, &res, &ro);
-        else if (context) {
-            rmg_report_context_text(out, &res, &ro);
-            wrote = true;
-        } else {
-            rmg_report_text(out, &res, &ro);
-            wrote = true;
+    /* The --format report to -o FILE or stdout, then every --output FORMAT=FILE. */
+    bool wrote = true;
+    for (size_t k = 0; k <= c->n_outputs; k++) {
+        const char *path = k == 0 ? c->output : c->outputs[k - 1].path;
+        enum rmg_format fmt = k == 0 ? c->format : c->outputs[k - 1].format;
+        struct rmg_report_opts one = ro;
+        if (k > 0 || path) {
+            one.color = false;
+            one.width = 0;
         }
-        wrote = finish_output(c, out, tmp) && wrote;
+        char *tmp = NULL;
+        FILE *out = open_output(path, &tmp);
+        if (!out) {
+            wrote = false;
+            continue;
+        }
+        bool w = write_report(out, cmd == RMG_CMD_BASELINE && k == 0 ? -1 : (int)fmt, context,
+                              &res, &one);
+        wrote = finish_output(path, out, tmp) && w && wrote;
     }
     bool failed_input = st >= RMG_EINPUT;
     for (size_t i = 0; i < res.n_errors; i++)

@@ -14,6 +14,17 @@
 
 #define MAX_CONFIG (4u << 20)
 
+bool rmg_format_parse(const char *s, size_t len, enum rmg_format *out)
+{
+    static const char *const names[] = {"text", "json", "sarif", "gitlab", "junit", "jsonl"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (strlen(names[i]) == len && strncmp(s, names[i], len) == 0) {
+            *out = (enum rmg_format)i;
+            return true;
+        }
+    return false;
+}
+
 void rmg_config_init(struct rmg_config *c)
 {
     memset(c, 0, sizeof *c);
@@ -24,6 +35,7 @@ void rmg_config_init(struct rmg_config *c)
 void rmg_config_free(struct rmg_config *c)
 {
     free(c->build_args);
+    free(c->outputs);
     for (size_t i = 0; i < c->n_severities; i++)
         free(c->severities[i].rule);
     free(c->severities);

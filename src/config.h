@@ -8,12 +8,24 @@
 
 #include "rummage.h"
 
-enum rmg_format { RMG_FORMAT_TEXT = 0, RMG_FORMAT_JSON };
+enum rmg_format { RMG_FORMAT_TEXT = 0, RMG_FORMAT_JSON, RMG_FORMAT_SARIF, RMG_FORMAT_GITLAB,
+                  RMG_FORMAT_JUNIT, RMG_FORMAT_JSONL };
+
+/* Parses a format name ("text", "json", "sarif", "gitlab", "junit", "jsonl"). */
+bool rmg_format_parse(const char *s, size_t len, enum rmg_format *out);
+
+/* One more report: --output FORMAT=FILE. */
+struct rmg_output {
+    enum rmg_format format;
+    const char *path; /* borrowed from argv */
+};
 enum rmg_color { RMG_COLOR_AUTO = 0, RMG_COLOR_ALWAYS, RMG_COLOR_NEVER };
 
 struct rmg_config {
     enum rmg_format format;
     const char *output;           /* NULL: stdout */
+    struct rmg_output *outputs;   /* --output FORMAT=FILE, in order */
+    size_t n_outputs;
     enum rmg_severity fail_on;
     bool fail_on_present_only;    /* --fail-on-state present */
     const char *platform;         /* --platform, or NULL for the host's */

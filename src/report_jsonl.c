@@ -1,0 +1,88 @@
+/* report_jsonl.c: the JSON Lines report, one JSON object per line (docs/output.md).
+ *
+ * DESIGN. Each line is a complete JSON object with a "type" key first:
+ *   {"type":"finding", ...}  one per finding, in report order: the object of the JSON
+ *                            report's "findings" (rmg_report_finding_json) plus "type";
+ *   {"type":"error", ...}    one per error or warning: the JSON report's "errors" objects;
+ *   {"type":"summary", ...}  exactly one, last: the tool, counts and the stats.
+ * A reader can act on each line as it arrives (`jq -c 'select(.type=="finding")'`), and a
+ * stream that lacks its summary line was cut short. Lines are written as they are made, so
+ * memory does not grow with the number of findings. Secrets are redacted unless
+ * o->show_secrets, exactly as in the JSON report.
+ */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+
+#include "report.h"
+
+/* Prepends "type": kind to obj (a reader sees the kind first). False on out of memory. */
+static bool tag(cJSON *obj, const char *kind)
+{
+    cJSON *t = cJSON_CreateString(kind);
+    if (!t)
+        return false;
+    cJSON_AddItemToObject(obj, "type", t); /* sets the key... */
+    cJSON_DetachItemViaPointer(obj, t);    /* ...then moves the item to the front */
+    return cJSON_InsertItemInArray(obj, 0, t);
+}
+
+/* Prints obj on one line and frees it. False on out of memory (obj is freed all the same). */
+static bool put_line(FILE *out, cJSON *obj, const char *kind)
+{
+    bool ok = obj && tag(obj, kind);
+    char *text = ok ? cJSON_PrintUnformatted(obj) : NULL;
+    cJSON_Delete(obj);
+    if (!text)
+        return false;
+    fputs(text, out);
+    fputc('\n', out);
+    free(text);
+    return true;
+}
+
+static bool is_warning(const struct rmg_error *e)
+{
+    return e->status == RMG_WARN || e->status == RMG_SKIP;
+}
+
+bool rmg_report_jsonl(FILE *out, const struct rmg_results *r, const struct rmg_report_opts *o)
+{
+    for (size_t i = 0; i < r->n_findings; i++)
+        if (!put_line(out, rmg_report_finding_json(&r->findings[i], o), "finding"))
+            return false;
+
+    size_t n_warnings = 0;
+    for (size_t i = 0; i < r->n_errors; i++) {
+        const struct rmg_error *e = &r->errors[i];
+        n_warnings += is_warning(e);
+        cJSON *j = cJSON_CreateObject();
+        if (!j)
+            return false;
+        cJSON_AddItemToObject(j, "target", rmg_json_string(e->target));
+        cJSON_AddItemToObject(j, "path", rmg_json_string(e->path));
+        cJSON_AddItemToObject(j, "message", rmg_json_string(e->message));
+        cJSON_AddStringToObject(j, "level", is_warning(e) ? "warning" : "error");
+        if (!put_line(out, j, "error"))
+            return false;
+    }
+
+    cJSON *s = cJSON_CreateObject();
+    if (!s)
+        return false;
+    cJSON *tool = cJSON_AddObjectToObject(s, "tool");
+    cJSON_AddStringToObject(tool, "name", "rummage");
+    cJSON_AddStringToObject(tool, "version", RMG_VERSION);
+    if (o->rules)
+        cJSON_AddStringToObject(tool, "rules", rmg_rules_hash(o->rules));
+    cJSON_AddNumberToObject(s, "findings", (double)r->n_findings);
+    cJSON_AddNumberToObject(s, "errors", (double)(r->n_errors - n_warnings));
+    cJSON_AddNumberToObject(s, "warnings", (double)n_warnings);
+    cJSON *st = cJSON_AddObjectToObject(s, "stats");
+    cJSON_AddNumberToObject(st, "files", (double)r->stats.files);
+    cJSON_AddNumberToObject(st, "bytes", (double)r->stats.bytes);
+    cJSON_AddNumberToObject(st, "skipped", (double)r->stats.skipped);
+    cJSON_AddNumberToObject(st, "suppressed", (double)o->suppressed);
+    cJSON_AddNumberToObject(st, "baselined", (double)o->baselined);
+    cJSON_AddNumberToObject(st, "seconds", (double)(long long)(r->stats.seconds * 1000) / 1000.0);
+    return put_line(out, s, "summary");
+}
