@@ -4,7 +4,8 @@
 #   make demo            scan the bundled sample
 #   make bench           throughput against cat/grep on a generated corpus
 #   make fuzz            libFuzzer targets (clang)
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   binary, man page, completions, Docker CLI plugin, push guard, hooks
+#   make man             regenerate docs/rummage.1 and the completion tables from --help
 
 PREFIX    ?= /usr/local
 CC        ?= cc
@@ -15,7 +16,8 @@ BUILD     ?= build$(if $(SANITIZE),-san)
 # Build and test dependencies (Debian 12 package names).
 DEB_BUILD := build-essential pkg-config libpcre2-dev libarchive-dev libcjson-dev \
              libssl-dev zlib1g-dev libvectorscan-dev libcmocka-dev libcurl4-openssl-dev
-DEB_TEST  := python3 python3-jsonschema openssl openssh-client clang libclang-rt-14-dev time
+DEB_TEST  := python3 python3-jsonschema openssl openssh-client clang libclang-rt-14-dev time \
+             zsh git man-db groff-base
 # Real images built at test time (tests/images/, samples/build_image.sh): see ../docs/images.md.
 DEB_IMAGE := umoci skopeo buildah busybox-static zstd docker.io
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST) $(DEB_IMAGE)
@@ -44,7 +46,7 @@ RULE_FILES := $(sort $(wildcard patterns/*.json))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps demo check test test-unit test-cli test-images test-context bench fuzz fuzz-smoke install clean _demo _check
+.PHONY: all deps demo check test test-unit test-cli test-images test-context test-ecosystem man bench fuzz fuzz-smoke install clean _demo _check
 
 all: $(BUILD)/rummage
 
@@ -137,9 +139,28 @@ fuzz-smoke: fuzz
 	    $$t -max_total_time=20 -rss_limit_mb=2048 $(FUZZ_BUILD)/corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
 	done
 
+MANDIR          ?= $(PREFIX)/share/man
+BASHCOMPDIR     ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR      ?= $(PREFIX)/share/zsh/site-functions
+DOCKERPLUGINDIR ?= $(PREFIX)/lib/docker/cli-plugins
+
 install: $(BUILD)/rummage
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
+	    $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(DOCKERPLUGINDIR) $(DESTDIR)$(PREFIX)/share/rummage/hooks
 	install -m 0755 $(BUILD)/rummage $(DESTDIR)$(PREFIX)/bin/rummage
+	install -m 0755 contrib/rummage-push-guard $(DESTDIR)$(PREFIX)/bin/rummage-push-guard
+	install -m 0644 docs/rummage.1 $(DESTDIR)$(MANDIR)/man1/rummage.1
+	install -m 0644 contrib/completion/rummage.bash $(DESTDIR)$(BASHCOMPDIR)/rummage
+	install -m 0644 contrib/completion/_rummage $(DESTDIR)$(ZSHCOMPDIR)/_rummage
+	install -m 0755 contrib/docker-rummage $(DESTDIR)$(DOCKERPLUGINDIR)/docker-rummage
+	install -m 0755 contrib/hooks/pre-commit contrib/hooks/pre-push $(DESTDIR)$(PREFIX)/share/rummage/hooks/
+
+# The man page and the completion/plugin tables come from `rummage --help`: run after changing it.
+man: $(BUILD)/rummage
+	RUMMAGE=$(BUILD)/rummage python3 tools/gen_man.py
+
+test-ecosystem: $(BUILD)/rummage
+	BUILD=$(BUILD) tests/run.sh ecosystem
 
 clean:
 	rm -rf build build-san build-fuzz

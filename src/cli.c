@@ -37,7 +37,7 @@ static const char help_text[] =
     "              every image in it, or the one named\n"
     "  oci-archive:PATH[:REF]   an OCI image layout in a tar\n"
     "  oci:DIR[:REF]            an OCI image layout directory\n"
-    "  docker-daemon:NAME[:TAG] an image in the local Docker or Podman daemon, streamed\n"
+    "  docker-daemon:NAME[:TAG]  an image in the local Docker or Podman daemon, streamed\n"
     "              from its API ($DOCKER_HOST, default unix:///var/run/docker.sock)\n"
     "  dir:DIR     a directory, never read as an image\n"
     "  FILE        an image archive (detected by content), or any file, scanned as is\n"
@@ -600,6 +600,10 @@ int rmg_cli_baseline(const struct rmg_config *c)
 
 int rmg_cli_rules_list(const struct rmg_config *c)
 {
+    if (c->format != RMG_FORMAT_TEXT && c->format != RMG_FORMAT_JSON) {
+        fputs("rummage: 'rules list' writes text or json\nTry 'rummage --help'.\n", stderr);
+        return RMG_EXIT_ERROR;
+    }
     struct rmg_rules *rules = load_rules(c, NULL, 0);
     if (!rules)
         return RMG_EXIT_ERROR;

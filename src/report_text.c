@@ -64,6 +64,25 @@ static void put_safe(FILE *out, const char *s)
         rmg_fputs_safe(out, s, strlen(s));
 }
 
+/* " · 1 error, 2 warnings (on stderr)" when there are any. */
+static void put_problem_counts(FILE *out, const struct rmg_results *r)
+{
+    size_t errors = 0;
+    for (size_t i = 0; i < r->n_errors; i++)
+        errors += r->errors[i].status >= RMG_EINPUT;
+    size_t warnings = r->n_errors - errors;
+    if (!r->n_errors)
+        return;
+    fputs(" · ", out);
+    if (errors)
+        fprintf(out, "%zu error%s", errors, errors == 1 ? "" : "s");
+    if (errors && warnings)
+        fputs(", ", out);
+    if (warnings)
+        fprintf(out, "%zu warning%s", warnings, warnings == 1 ? "" : "s");
+    fputs(" (on stderr)", out);
+}
+
 /* Prose (a remedy, advice) wrapped at width columns, continuation lines indented; the first
  * line starts where the cursor is, `col` columns in. width 0: one line. */
 static void put_wrapped(FILE *out, const char *s, unsigned col, unsigned indent, unsigned width)
@@ -283,8 +302,7 @@ void rmg_report_text(FILE *out, const struct rmg_results *r, const struct rmg_re
         fprintf(out, " · %zu allowed by config", o->suppressed);
     if (o->baselined)
         fprintf(out, " · %zu in the baseline", o->baselined);
-    if (r->n_errors)
-        fprintf(out, " · %zu error%s (on stderr)", r->n_errors, r->n_errors == 1 ? "" : "s");
+    put_problem_counts(out, r);
     fputs("\n", out);
 
     for (size_t k = 0; k < ng; k++) {
@@ -472,8 +490,7 @@ void rmg_report_context_text(FILE *out, const struct rmg_results *r,
         fprintf(out, " · %zu allowed by config", o->suppressed);
     if (o->baselined)
         fprintf(out, " · %zu in the baseline", o->baselined);
-    if (r->n_errors)
-        fprintf(out, " · %zu error%s (on stderr)", r->n_errors, r->n_errors == 1 ? "" : "s");
+    put_problem_counts(out, r);
     fputc('\n', out);
 
     int group = -1;
