@@ -185,6 +185,11 @@ def mask(data, fmt):
     data = data.replace(b'"' + version + b'"', b'"@VERSION@"').replace(rules, b"@RULES@")
     if fmt == "jsonl":
         data = re.sub(rb'"seconds":[0-9.e+-]+', b'"seconds":0', data)
+    if fmt == "json":
+        data = re.sub(rb'"seconds":\t[0-9.e+-]+', b'"seconds":\t0', data)
+        data = data.replace(b'"rules":\t"@RULES@"', b'"rules":\t"@RULES@"')
+    if fmt == "text":
+        data = re.sub(rb"scanned in [0-9.]+ s", b"scanned in 0.00 s", data)
     return data
 
 
@@ -255,6 +260,18 @@ def golden_gitlab(tmp):
 def golden_junit(tmp):
     res = golden(tmp, "junit", "junit.xml")
     junit_root(res)
+
+
+@test
+def golden_json(tmp):
+    """The JSON report: the contract other tools build on (docs/output.md)."""
+    golden(tmp, "json", "report.json")
+
+
+@test
+def golden_text(tmp):
+    """The text report, as a person reads it (no colour, no terminal: no wrapping)."""
+    golden(tmp, "text", "report.txt")
 
 
 @test
