@@ -519,6 +519,11 @@ static int scan_and_report(const struct rmg_config *c, enum rmg_command cmd)
     rmg_results_init(&res);
     enum rmg_status st;
     double t0 = rmg_now();
+    bool stream = cmd == RMG_CMD_SCAN && c->format == RMG_FORMAT_JSONL;
+    FILE *stream_out = NULL;
+    char *stream_tmp = NULL;
+    bool stream_ok = true;
+    size_t suppressed = 0, baselined = 0;
     if (context) {
         struct rmg_context_opts co = {.dir = c->n_targets ? c->targets[0] : ".",
                                       .dockerfile = c->dockerfile,
@@ -527,11 +532,33 @@ static int scan_and_report(const struct rmg_config *c, enum rmg_command cmd)
                                       .show_ignored = c->show_ignored};
         st = rmg_context_scan(&ctx, &co, &res);
         res.stats.seconds += rmg_now() - t0;
-    } else {
+    } else if (!stream) {
         st = rmg_scan_targets(&ctx, c->targets, c->n_targets, &res);
+    } else {
+        /* JSON Lines streams: each target's findings are written as soon as it is done. */
+        st = RMG_OK;
+        stream_out = open_output(c->output, &stream_tmp);
+        struct rmg_report_opts lines = {.show_secrets = c->show_secrets, .rules = rules};
+        for (size_t i = 0; i < c->n_targets && stream_out; i++) {
+            struct rmg_results one;
+            rmg_results_init(&one);
+            enum rmg_status s1 = rmg_scan_targets(&ctx, &c->targets[i], 1, &one);
+            st = s1 > st ? s1 : st;
+            suppressed += rmg_config_filter(c, &one);
+            baselined += baseline ? rmg_baseline_filter(baseline, &one) : 0;
+            rmg_results_sort(&one);
+            stream_ok = rmg_report_jsonl_lines(stream_out, &one, &lines) && stream_ok;
+            fflush(stream_out);
+            if (rmg_results_merge(&res, &one) != RMG_OK)
+                st = RMG_ENOMEM;
+            rmg_results_clear(&one);
+        }
+        res.stats.seconds = rmg_now() - t0;
     }
-    size_t suppressed = rmg_config_filter(c, &res);
-    size_t baselined = baseline ? rmg_baseline_filter(baseline, &res) : 0;
+    if (!stream) {
+        suppressed = rmg_config_filter(c, &res);
+        baselined = baseline ? rmg_baseline_filter(baseline, &res) : 0;
+    }
     rmg_baseline_free(baseline);
     rmg_results_sort(&res);
 
@@ -554,6 +581,13 @@ static int scan_and_report(const struct rmg_config *c, enum rmg_command cmd)
         if (k > 0 || path) {
             one.color = false;
             one.width = 0;
+        }
+        if (k == 0 && stream) {
+            /* The lines are out already: end the stream with its summary. */
+            bool w = stream_out && rmg_report_jsonl_summary(stream_out, &res, &one);
+            wrote = stream_out && finish_output(path, stream_out, stream_tmp) && w &&
+                    stream_ok && wrote;
+            continue;
         }
         char *tmp = NULL;
         FILE *out = open_output(path, &tmp);

@@ -45,6 +45,12 @@ bool rmg_report_gitlab(FILE *out, const struct rmg_results *r, const struct rmg_
 bool rmg_report_junit(FILE *out, const struct rmg_results *r, const struct rmg_report_opts *o);
 /* JSON Lines: one finding object per line (the objects of the JSON report's "findings"). */
 bool rmg_report_jsonl(FILE *out, const struct rmg_results *r, const struct rmg_report_opts *o);
+/* The same in two steps, for streaming: the finding and error lines of some results (one
+ * target's), and the summary line of all of them. */
+bool rmg_report_jsonl_lines(FILE *out, const struct rmg_results *r,
+                            const struct rmg_report_opts *o);
+bool rmg_report_jsonl_summary(FILE *out, const struct rmg_results *r,
+                              const struct rmg_report_opts *o);
 
 /* Errors as `rummage: TARGET: PATH: message` lines, escaped. */
 void rmg_report_errors(FILE *out, const struct rmg_results *r);

@@ -6,8 +6,9 @@
  *   {"type":"error", ...}    one per error or warning: the JSON report's "errors" objects;
  *   {"type":"summary", ...}  exactly one, last: the tool, counts and the stats.
  * A reader can act on each line as it arrives (`jq -c 'select(.type=="finding")'`), and a
- * stream that lacks its summary line was cut short. Lines are written as they are made, so
- * memory does not grow with the number of findings. Secrets are redacted unless
+ * stream that lacks its summary line was cut short. `rummage scan --format jsonl` writes each
+ * target's lines as soon as that target is done (rmg_report_jsonl_lines), and the summary of
+ * them all at the end. Secrets are redacted unless
  * o->show_secrets, exactly as in the JSON report.
  */
 #include <cjson/cJSON.h>
@@ -47,14 +48,18 @@ static bool is_warning(const struct rmg_error *e)
 
 bool rmg_report_jsonl(FILE *out, const struct rmg_results *r, const struct rmg_report_opts *o)
 {
+    return rmg_report_jsonl_lines(out, r, o) && rmg_report_jsonl_summary(out, r, o);
+}
+
+bool rmg_report_jsonl_lines(FILE *out, const struct rmg_results *r,
+                            const struct rmg_report_opts *o)
+{
     for (size_t i = 0; i < r->n_findings; i++)
         if (!put_line(out, rmg_report_finding_json(&r->findings[i], o), "finding"))
             return false;
 
-    size_t n_warnings = 0;
     for (size_t i = 0; i < r->n_errors; i++) {
         const struct rmg_error *e = &r->errors[i];
-        n_warnings += is_warning(e);
         cJSON *j = cJSON_CreateObject();
         if (!j)
             return false;
@@ -65,7 +70,15 @@ bool rmg_report_jsonl(FILE *out, const struct rmg_results *r, const struct rmg_r
         if (!put_line(out, j, "error"))
             return false;
     }
+    return true;
+}
 
+bool rmg_report_jsonl_summary(FILE *out, const struct rmg_results *r,
+                              const struct rmg_report_opts *o)
+{
+    size_t n_warnings = 0;
+    for (size_t i = 0; i < r->n_errors; i++)
+        n_warnings += is_warning(&r->errors[i]);
     cJSON *s = cJSON_CreateObject();
     if (!s)
         return false;

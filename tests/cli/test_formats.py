@@ -275,6 +275,34 @@ def golden_text(tmp):
 
 
 @test
+def jsonl_streams_per_target(tmp):
+    """--format jsonl writes a target's lines as soon as that target is done: the first
+    target's finding arrives while the second (stdin) is still waiting for its input."""
+    import select
+    import subprocess
+    gh = checksummed(random.Random(7), "ghp_")
+    write(tmp / "first" / "a.env", f"GH={gh}\n")
+    p = subprocess.Popen([harness.RUMMAGE, "scan", "--no-config", "--format", "jsonl",
+                          str(tmp / "first"), "-"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        ready, _, _ = select.select([p.stdout], [], [], 60)
+        check(ready, "no line within 60 s while the second target waits: not streamed")
+        first = json.loads(p.stdout.readline())
+        check(first["type"] == "finding" and first["location"]["target"] == str(tmp / "first"),
+              f"the first line is the first target's finding: {first}")
+        out, err = p.communicate(b"AWS=" + b"AKIA" + b"QWERTYUIOPASDFGH" + b"\n", timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    lines = [json.loads(x) for x in out.splitlines()]
+    check(lines and lines[-1]["type"] == "summary", f"a summary line ends the stream: {lines}")
+    check(lines[-1]["findings"] == 1 + sum(x["type"] == "finding" for x in lines[:-1]),
+          f"the summary counts every finding line: {lines[-1]}")
+    check(gh.encode() not in out, "no raw secret in the stream")
+
+
+@test
 def golden_jsonl(tmp):
     res = golden(tmp, "jsonl", "jsonl.jsonl")
     jsonl_lines(res)
