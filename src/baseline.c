@@ -52,13 +52,7 @@ bool rmg_baseline_write(FILE *out, const struct rmg_results *r, const struct rmg
         cJSON_AddStringToObject(j, "state", rmg_state_name(f->state));
         cJSON_AddItemToArray(fs, j);
     }
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    if (!text)
-        return false;
-    bool ok = fputs(text, out) >= 0 && fputc('\n', out) != EOF;
-    free(text);
-    return ok;
+    return rmg_json_put(out, root, true);
 }
 
 static int cmp_entry(const void *a, const void *b)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "rummage.h"
+#include "util.h"
 
 struct rmg_report_opts {
     bool show_secrets; /* print raw secrets (the user asked with --show-secrets) */
@@ -32,6 +33,12 @@ bool rmg_report_json(FILE *out, const struct rmg_results *r, const struct rmg_re
 /* A JSON string from untrusted text: valid UTF-8 passes, each invalid byte becomes the text
  * \xHH; NULL gives JSON null. For every JSON-based report. */
 cJSON *rmg_json_string(const char *s);
+/* Writes doc (pretty-printed, or on one line) and a newline, and frees doc. False on out of
+ * memory or a write error. */
+bool rmg_json_put(FILE *out, cJSON *doc, bool pretty);
+/* "[IMAGE PLATFORM] layer N " for a finding from an image (nothing for others): how the
+ * GitLab and JUnit reports name where it is. */
+void rmg_buf_image_label(struct rmg_buf *b, const struct rmg_finding *f);
 /* One finding as the JSON report writes it (secret redacted unless o->show_secrets). */
 cJSON *rmg_report_finding_json(const struct rmg_finding *f, const struct rmg_report_opts *o);
 

@@ -117,17 +117,8 @@ static void file_label(struct rmg_buf *b, const struct rmg_finding *f)
     const struct rmg_location *l = &f->loc;
     const char *target = l->target ? l->target : "";
     if (from_image(f)) {
-        rmg_buf_puts(b, target);
-        if (l->image || l->platform) {
-            rmg_buf_puts(b, " [");
-            rmg_buf_puts(b, l->image ? l->image : "");
-            rmg_buf_puts(b, l->image && l->platform ? " " : "");
-            rmg_buf_puts(b, l->platform ? l->platform : "");
-            rmg_buf_puts(b, "]");
-        }
-        if (l->layer_index >= 0)
-            rmg_buf_printf(b, " layer %d", l->layer_index);
-        rmg_buf_puts(b, " ");
+        rmg_buf_printf(b, "%s ", target);
+        rmg_buf_image_label(b, f);
         rmg_buf_puts(b, l->path ? l->path : "");
         return;
     }
@@ -446,12 +437,5 @@ bool rmg_report_gitlab(FILE *out, const struct rmg_results *r, const struct rmg_
     }
     cJSON_AddStringToObject(scan, "status", failed ? "failure" : "success");
 
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    if (!text)
-        return false;
-    fputs(text, out);
-    fputc('\n', out);
-    free(text);
-    return true;
+    return rmg_json_put(out, root, true);
 }

@@ -37,6 +37,29 @@ cJSON *rmg_json_string(const char *s)
     return j;
 }
 
+bool rmg_json_put(FILE *out, cJSON *doc, bool pretty)
+{
+    char *text = doc ? (pretty ? cJSON_Print(doc) : cJSON_PrintUnformatted(doc)) : NULL;
+    cJSON_Delete(doc);
+    if (!text)
+        return false;
+    bool ok = fputs(text, out) >= 0 && fputc('\n', out) != EOF;
+    free(text);
+    return ok;
+}
+
+void rmg_buf_image_label(struct rmg_buf *b, const struct rmg_finding *f)
+{
+    const struct rmg_location *l = &f->loc;
+    if (l->layer_index < 0 && f->state != RMG_STATE_CONFIG)
+        return;
+    if (l->image || l->platform)
+        rmg_buf_printf(b, "[%s%s%s] ", l->image ? l->image : "",
+                       l->image && l->platform ? " " : "", l->platform ? l->platform : "");
+    if (l->layer_index >= 0)
+        rmg_buf_printf(b, "layer %d ", l->layer_index);
+}
+
 cJSON *rmg_report_finding_json(const struct rmg_finding *f, const struct rmg_report_opts *o)
 {
     cJSON *j = cJSON_CreateObject();
@@ -134,12 +157,5 @@ bool rmg_report_json(FILE *out, const struct rmg_results *r, const struct rmg_re
     cJSON_AddNumberToObject(st, "suppressed", (double)o->suppressed);
     cJSON_AddNumberToObject(st, "baselined", (double)o->baselined);
     cJSON_AddNumberToObject(st, "seconds", (double)(long long)(r->stats.seconds * 1000) / 1000.0);
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    if (!text)
-        return false;
-    fputs(text, out);
-    fputc('\n', out);
-    free(text);
-    return true;
+    return rmg_json_put(out, root, true);
 }

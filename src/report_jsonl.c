@@ -30,15 +30,11 @@ static bool tag(cJSON *obj, const char *kind)
 /* Prints obj on one line and frees it. False on out of memory (obj is freed all the same). */
 static bool put_line(FILE *out, cJSON *obj, const char *kind)
 {
-    bool ok = obj && tag(obj, kind);
-    char *text = ok ? cJSON_PrintUnformatted(obj) : NULL;
-    cJSON_Delete(obj);
-    if (!text)
+    if (obj && !tag(obj, kind)) {
+        cJSON_Delete(obj);
         return false;
-    fputs(text, out);
-    fputc('\n', out);
-    free(text);
-    return true;
+    }
+    return rmg_json_put(out, obj, false);
 }
 
 static bool is_warning(const struct rmg_error *e)

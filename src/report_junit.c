@@ -115,17 +115,8 @@ static bool from_image(const struct rmg_finding *f)
 static void where(struct rmg_buf *b, const struct rmg_finding *f)
 {
     const struct rmg_location *l = &f->loc;
-    if (from_image(f)) {
-        if (l->image || l->platform) {
-            rmg_buf_puts(b, "[");
-            rmg_buf_puts(b, l->image ? l->image : "");
-            rmg_buf_puts(b, l->image && l->platform ? " " : "");
-            rmg_buf_puts(b, l->platform ? l->platform : "");
-            rmg_buf_puts(b, "] ");
-        }
-        if (l->layer_index >= 0)
-            rmg_buf_printf(b, "layer %d ", l->layer_index);
-    }
+    if (from_image(f))
+        rmg_buf_image_label(b, f);
     rmg_buf_puts(b, l->path ? l->path : l->target ? l->target : "");
     if (l->line)
         rmg_buf_printf(b, ":%llu:%llu", (unsigned long long)l->line,

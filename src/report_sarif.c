@@ -700,12 +700,5 @@ bool rmg_report_sarif(FILE *out, const struct rmg_results *r, const struct rmg_r
     cJSON_AddStringToObject(run, "columnKind", "unicodeCodePoints");
     free(rules);
 
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    if (!text)
-        return false;
-    fputs(text, out);
-    fputc('\n', out);
-    free(text);
-    return true;
+    return rmg_json_put(out, root, true);
 }
