@@ -62,6 +62,9 @@ static const char help_text[] =
     "      --fail-on SEVERITY  exit 1 if a finding is at or above SEVERITY:\n"
     "                          low (default), medium, high, critical\n"
     "      --baseline FILE     report only findings not in FILE (from `rummage baseline`)\n"
+    "      --images-from FILE  more targets, one a line (# comments; - for stdin)\n"
+    "      --shard I/N         scan only targets I, I+N, I+2N... (0 <= I < N): N workers\n"
+    "                          split a list without talking to each other\n"
     "      --fail-on-state STATE  which findings count for the exit code: any (default)\n"
     "                          or present (only secrets in the image's final filesystem)\n"
     "      --show-secrets      print secrets in full (never do this in a shared CI log)\n"
@@ -126,17 +129,96 @@ static bool parse_size(const char *s, size_t *out)
     return true;
 }
 
+/* The targets of the command line, then one per line of --images-from FILE (blank lines
+ * and # comments skipped; "-" reads stdin), then only this --shard's share of them. */
+static bool collect_targets(struct rmg_config *c, const char *from, char *err, size_t errlen)
+{
+    char **v = NULL;
+    size_t n = 0, cap = 0;
+    bool ok = true;
+    for (size_t i = 0; i < c->n_targets && ok; i++) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **p = realloc(v, cap * sizeof *p);
+            ok = p != NULL;
+            v = p ? p : v;
+        }
+        if (ok && !(v[n] = rmg_strdup(c->targets[i])))
+            ok = false;
+        n += ok;
+    }
+    FILE *f = NULL;
+    if (ok && from) {
+        f = strcmp(from, "-") == 0 ? stdin : fopen(from, "r");
+        if (!f) {
+            rmg_fmt(err, errlen, "--images-from %s: %s", from, strerror(errno));
+            rmg_strv_free(v, n);
+            return false;
+        }
+        char *line = NULL;
+        size_t lcap = 0;
+        ssize_t len;
+        while (ok && (len = getline(&line, &lcap, f)) >= 0) {
+            while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' ||
+                               line[len - 1] == ' ' || line[len - 1] == '\t'))
+                line[--len] = '\0';
+            char *t = line + strspn(line, " \t");
+            if (!*t || *t == '#')
+                continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                char **p = realloc(v, cap * sizeof *p);
+                ok = p != NULL;
+                v = p ? p : v;
+            }
+            if (ok && !(v[n] = rmg_strdup(t)))
+                ok = false;
+            n += ok;
+        }
+        free(line);
+        if (f != stdin)
+            fclose(f);
+    }
+    if (!ok) {
+        rmg_fmt(err, errlen, "out of memory");
+        rmg_strv_free(v, n);
+        return false;
+    }
+    /* This shard's share: targets I, I+N, I+2N... (free the others). */
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!c->shard_count || i % c->shard_count == c->shard_index)
+            v[kept++] = v[i];
+        else
+            free(v[i]);
+    }
+    c->owned_targets = v;
+    c->n_owned_targets = kept;
+    c->targets = v;
+    c->n_targets = kept;
+    if (!v) { /* nothing at all: an empty array the rest can hold */
+        c->targets = c->owned_targets = calloc(1, sizeof *v);
+        if (!c->targets) {
+            rmg_fmt(err, errlen, "out of memory");
+            return false;
+        }
+    }
+    return true;
+}
+
 bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_config *c)
 {
     enum { O_FAIL_ON = 256, O_SHOW, O_RULES, O_CONFIG, O_NO_CONFIG, O_ENGINE, O_CHUNK, O_COLOR,
            O_FAIL_STATE, O_PLATFORM, O_ALL_PLATFORMS, O_DEPTH, O_FORMAT, O_FILE, O_BUILD_ARG,
-           O_SHOW_IGNORED, O_BASELINE };
+           O_SHOW_IGNORED, O_BASELINE, O_IMAGES_FROM, O_SHARD };
     static const struct option opts[] = {
         {"format", required_argument, NULL, O_FORMAT},
         {"file", required_argument, NULL, O_FILE},
         {"build-arg", required_argument, NULL, O_BUILD_ARG},
         {"show-ignored", no_argument, NULL, O_SHOW_IGNORED},
         {"baseline", required_argument, NULL, O_BASELINE},
+        {"images-from", required_argument, NULL, O_IMAGES_FROM},
+        {"shard", required_argument, NULL, O_SHARD},
         {"output", required_argument, NULL, 'o'},
         {"fail-on", required_argument, NULL, O_FAIL_ON},
         {"fail-on-state", required_argument, NULL, O_FAIL_STATE},
@@ -188,6 +270,7 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
         return false;
     }
     bool no_config = false;
+    const char *images_from = NULL;
     optind = first;
     int ch;
     while ((ch = getopt_long(argc, argv, "f:o:j:qvhV", opts, NULL)) != -1) {
@@ -271,6 +354,25 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
         }
         case O_SHOW: c->show_secrets = true; break;
         case O_FILE: c->dockerfile = optarg; break;
+        case O_IMAGES_FROM:
+            images_from = optarg;
+            break;
+        case O_SHARD: {
+            unsigned long i, n;
+            char *end, *slash = strchr(optarg, '/');
+            errno = 0;
+            i = strtoul(optarg, &end, 10);
+            bool ok = slash && end == slash && end != optarg;
+            n = ok ? strtoul(slash + 1, &end, 10) : 0;
+            ok = ok && !*end && end != slash + 1 && !errno && n >= 1 && n <= 100000 && i < n;
+            if (!ok) {
+                usage_error("--shard wants I/N with 0 <= I < N (e.g. 0/4), not '%s'", optarg);
+                return false;
+            }
+            c->shard_index = (unsigned)i;
+            c->shard_count = (unsigned)n;
+            break;
+        }
         case O_BASELINE:
             c->baseline = optarg;
             c->given |= RMG_GIVEN_BASELINE;
@@ -348,7 +450,16 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
     }
     c->targets = argv + optind;
     c->n_targets = (size_t)(argc - optind);
-    if ((*cmd == RMG_CMD_SCAN || *cmd == RMG_CMD_BASELINE) && c->n_targets == 0) {
+    if (images_from || c->shard_count) {
+        char err[512];
+        if (!collect_targets(c, images_from, err, sizeof err)) {
+            usage_error("%s", err);
+            return false;
+        }
+    }
+    /* An empty --images-from list or shard is fine: a fleet may have more workers than images. */
+    if ((*cmd == RMG_CMD_SCAN || *cmd == RMG_CMD_BASELINE) && c->n_targets == 0 &&
+        !images_from && !c->shard_count) {
         usage_error("%s'scan' needs at least one target (an image, a file, a directory, or -)",
                     "");
         return false;

@@ -36,6 +36,7 @@ void rmg_config_free(struct rmg_config *c)
 {
     free(c->build_args);
     free(c->outputs);
+    rmg_strv_free(c->owned_targets, c->n_owned_targets); /* also the targets array then */
     for (size_t i = 0; i < c->n_severities; i++)
         free(c->severities[i].rule);
     free(c->severities);

@@ -50,8 +50,11 @@ struct rmg_config {
     const char *config_path;      /* explicit --config, or NULL */
     char **rules_paths;           /* --rules, then the config file's "rules" */
     size_t n_rules_paths;
-    char **targets;               /* borrowed from argv */
+    char **targets;               /* from argv (borrowed) and --images-from (owned_targets) */
     size_t n_targets;
+    char **owned_targets;         /* the targets array and lines read from --images-from */
+    size_t n_owned_targets;
+    unsigned shard_index, shard_count; /* --shard I/N: every N-th target from the I-th; 0/0 = all */
     /* allow-lists, from the config file */
     char **allow_paths;           /* fnmatch globs on the finding's path */
     size_t n_allow_paths;

@@ -725,6 +725,33 @@ def config_severity_and_options(tmp):
     expect_rc(res, 1, "--fail-on on the command line wins over options.fail_on")
 
 
+@test
+def images_from_and_shard(tmp):
+    """--images-from FILE adds targets (comments and blank lines skipped, - is stdin); --shard
+    I/N keeps targets I, I+N...: the shards of a list are disjoint and cover it; an empty shard
+    is a clean run; a bad --shard is a usage error."""
+    names = []
+    for i in range(7):
+        write(tmp / f"t{i}" / "f.env", f"GH={github_token()}\n")
+        names.append(str(tmp / f"t{i}"))
+    write(tmp / "list.txt", "# the fleet\n\n" + "\n".join(names[1:]) + "\n")
+    seen = []
+    for i in range(3):
+        _, doc = scan_json(names[0], "--images-from", "list.txt", "--shard", f"{i}/3", rc=1)
+        got = sorted({f["location"]["target"] for f in doc["findings"]})
+        want = [n for k, n in enumerate(names) if k % 3 == i]
+        check(got == want, f"shard {i}/3: {got}, want {want}")
+        seen += got
+    check(sorted(seen) == sorted(names), "the shards cover the list exactly once")
+    _, doc = scan_json("--images-from", "-", input="\n".join(names[:2]).encode(), rc=1)
+    check(len({f["location"]["target"] for f in doc["findings"]}) == 2, "--images-from -")
+    res = run("scan", "--images-from", "list.txt", "--shard", "9/10")
+    expect_rc(res, 0, "an empty shard")
+    for bad in ("3/3", "1", "a/b", "1/0", "-1/2"):
+        expect_rc(run("scan", "--shard", bad, names[0]), 2, f"--shard {bad}")
+    expect_rc(run("scan", "--images-from", "missing.txt"), 2, "a missing list")
+
+
 # ---------------------------------------------------------------------------- rules
 
 
