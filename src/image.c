@@ -824,6 +824,42 @@ static void redact_in(char **s, const struct rmg_finding *f)
     }
 }
 
+/* The walker named a damaged layer by its blob ("blobs/sha256/HEX:/path"); once the images
+ * are known, say which layer that is: "layer 1 of app:1.0 (blobs/sha256/HEX):/path". */
+static void name_layers_in_errors(const struct rmg_image_set *set,
+                                  const struct rmg_image_source *src, struct rmg_results *lr)
+{
+    for (size_t e = 0; e < lr->n_errors; e++) {
+        char *path = lr->errors[e].path;
+        if (!path)
+            continue;
+        for (size_t i = 0; i < set->n; i++) {
+            const struct image *im = &set->v[i];
+            size_t j;
+            const char *name = NULL;
+            for (j = 0; j < im->n_layers && !name; j++) {
+                int b = im->layers[j].blob;
+                if (b < 0)
+                    continue;
+                const char *bn = src->blobs.v[b].name;
+                size_t n = strlen(bn);
+                if (strncmp(path, bn, n) == 0 && (path[n] == '\0' || path[n] == ':'))
+                    name = bn;
+            }
+            if (!name)
+                continue;
+            struct rmg_buf b = {0};
+            rmg_buf_printf(&b, "layer %zu of %s (%s)%s", j - 1, im->name ? im->name : "the image",
+                           name, path + strlen(name));
+            if (b.data) {
+                free(lr->errors[e].path);
+                lr->errors[e].path = b.data;
+            }
+            break;
+        }
+    }
+}
+
 static int cmp_by_blob(const void *a, const void *b)
 {
     const struct rmg_finding *x = a, *y = b;
@@ -913,6 +949,7 @@ enum rmg_status rmg_image_resolve(struct rmg_image_set *set, struct rmg_image_so
     }
     free(attributed);
     free(start);
+    name_layers_in_errors(set, src, lr);
     /* The walker's errors and counts move on; its findings were copied. */
     for (size_t i = 0; i < lr->n_findings; i++)
         rmg_finding_free(&lr->findings[i]);
