@@ -19,7 +19,7 @@ DEB_BUILD := build-essential pkg-config libpcre2-dev libarchive-dev libcjson-dev
 DEB_TEST  := python3 python3-jsonschema openssl openssh-client clang libclang-rt-14-dev time \
              zsh git man-db groff-base
 # Real images built at test time (tests/images/, samples/build_image.sh): see ../docs/images.md.
-DEB_IMAGE := umoci skopeo buildah busybox-static zstd docker.io
+DEB_IMAGE := umoci skopeo buildah busybox-static zstd docker.io docker-registry apache2-utils
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST) $(DEB_IMAGE)
 
 PKGS      := libpcre2-8 libarchive libcjson libcrypto zlib libcurl
@@ -46,7 +46,7 @@ RULE_FILES := $(sort $(wildcard patterns/*.json))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps demo check test test-unit test-cli test-images test-context test-ecosystem man bench fuzz fuzz-smoke install clean _demo _check
+.PHONY: all deps demo check test test-unit test-cli test-images test-context test-ecosystem test-registry man bench fuzz fuzz-smoke install clean _demo _check
 
 all: $(BUILD)/rummage
 
@@ -161,6 +161,9 @@ man: $(BUILD)/rummage
 
 test-ecosystem: $(BUILD)/rummage
 	BUILD=$(BUILD) tests/run.sh ecosystem
+
+test-registry: $(BUILD)/rummage
+	BUILD=$(BUILD) tests/run.sh registry
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -37,6 +37,9 @@ static const char help_text[] =
     "              every image in it, or the one named\n"
     "  oci-archive:PATH[:REF]   an OCI image layout in a tar\n"
     "  oci:DIR[:REF]            an OCI image layout directory\n"
+    "  docker://HOST[:PORT]/REPO[:TAG|@DIGEST]\n"
+    "              an image in a registry (Registry HTTP API v2), layers streamed,\n"
+    "              every digest checked\n"
     "  docker-daemon:NAME[:TAG]  an image in the local Docker or Podman daemon, streamed\n"
     "              from its API ($DOCKER_HOST, default unix:///var/run/docker.sock)\n"
     "  dir:DIR     a directory, never read as an image\n"
@@ -71,6 +74,10 @@ static const char help_text[] =
     "      --platform OS/ARCH[/VARIANT]  the image of a multi-platform index to scan\n"
     "                          (default: this machine's, e.g. linux/amd64)\n"
     "      --all-platforms     scan every platform of a multi-platform index\n"
+    "      --creds USER:PASS   registry credentials (otherwise: REGISTRY_AUTH_FILE,\n"
+    "                          containers auth.json, ~/.docker/config.json, helpers)\n"
+    "      --creds-file FILE   the same from a file: USER:PASS, or an auth.json\n"
+    "      --tls-verify=false  registries: do not check certificates; plain HTTP allowed\n"
     "      --max-archive-depth N  open archives inside images (jar, zip, whl, tar.gz...)\n"
     "                          this deep (default 2; 0: never)\n"
     "      --rules PATH        add the rules of a JSON file or a directory of them\n"
@@ -210,7 +217,8 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
 {
     enum { O_FAIL_ON = 256, O_SHOW, O_RULES, O_CONFIG, O_NO_CONFIG, O_ENGINE, O_CHUNK, O_COLOR,
            O_FAIL_STATE, O_PLATFORM, O_ALL_PLATFORMS, O_DEPTH, O_FORMAT, O_FILE, O_BUILD_ARG,
-           O_SHOW_IGNORED, O_BASELINE, O_IMAGES_FROM, O_SHARD };
+           O_SHOW_IGNORED, O_BASELINE, O_IMAGES_FROM, O_SHARD, O_CREDS, O_CREDS_FILE,
+           O_TLS_VERIFY };
     static const struct option opts[] = {
         {"format", required_argument, NULL, O_FORMAT},
         {"file", required_argument, NULL, O_FILE},
@@ -224,6 +232,9 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
         {"fail-on-state", required_argument, NULL, O_FAIL_STATE},
         {"platform", required_argument, NULL, O_PLATFORM},
         {"all-platforms", no_argument, NULL, O_ALL_PLATFORMS},
+        {"creds", required_argument, NULL, O_CREDS},
+        {"creds-file", required_argument, NULL, O_CREDS_FILE},
+        {"tls-verify", optional_argument, NULL, O_TLS_VERIFY},
         {"max-archive-depth", required_argument, NULL, O_DEPTH},
         {"show-secrets", no_argument, NULL, O_SHOW},
         {"rules", required_argument, NULL, O_RULES},
@@ -341,6 +352,25 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
             break;
         }
         case O_ALL_PLATFORMS: c->all_platforms = true; break;
+        case O_CREDS:
+            /* never echo it: it holds a password */
+            if (optarg[0] == ':' || !strchr(optarg, ':')) {
+                usage_error("%s--creds wants USER:PASS", "");
+                return false;
+            }
+            c->registry_creds = optarg;
+            break;
+        case O_CREDS_FILE: c->registry_creds_file = optarg; break;
+        case O_TLS_VERIFY:
+            if (!optarg || strcmp(optarg, "true") == 0) {
+                c->tls_verify_off = false;
+            } else if (strcmp(optarg, "false") == 0) {
+                c->tls_verify_off = true;
+            } else {
+                usage_error("--tls-verify wants true or false, not '%s'", optarg);
+                return false;
+            }
+            break;
         case O_DEPTH: {
             char *end;
             long v = strtol(optarg, &end, 10);
@@ -620,6 +650,8 @@ static int scan_and_report(const struct rmg_config *c, enum rmg_command cmd)
                 rmg_rules_engine(rules) == RMG_ENGINE_VECTORSCAN ? "vectorscan" : "pcre2");
     struct rmg_scan_ctx ctx = {.rules = rules, .jobs = c->jobs, .platform = c->platform,
                                .all_platforms = c->all_platforms,
+                               .registry = {c->registry_creds, c->registry_creds_file,
+                                            c->tls_verify_off},
                                .progress = c->verbosity > 0                      ? 2
                                            : c->verbosity == 0 && isatty(STDERR_FILENO) ? 1
                                                                                          : 0};

@@ -30,6 +30,9 @@ struct rmg_config {
     bool fail_on_present_only;    /* --fail-on-state present */
     const char *platform;         /* --platform, or NULL for the host's */
     bool all_platforms;
+    const char *registry_creds;      /* --creds USER:PASS (borrowed from argv) */
+    const char *registry_creds_file; /* --creds-file FILE */
+    bool tls_verify_off;             /* --tls-verify=false */
     int max_archive_depth;        /* --max-archive-depth; default 2 */
     const char *dockerfile;       /* context -f/--file */
     char **build_args;            /* context --build-arg NAME=value (borrowed from argv) */

@@ -16,6 +16,7 @@
 #include "source_daemon.h"
 #include "source_file.h"
 #include "source_image.h"
+#include "source_registry.h"
 #include "util.h"
 
 #define HEAD_MAX (64u << 10)
@@ -205,13 +206,15 @@ static enum rmg_status scan_one(const struct rmg_scan_ctx *ctx, struct rmg_scann
                                 const char *target, struct rmg_results *out)
 {
     static const char da[] = "docker-archive:", oa[] = "oci-archive:", oci[] = "oci:",
-                      dir[] = "dir:", dd[] = "docker-daemon:";
+                      dir[] = "dir:", dd[] = "docker-daemon:", reg[] = "docker://";
     if (strcmp(target, "-") == 0)
         return scan_stdin(ctx, sc, out);
     if (strncmp(target, da, sizeof da - 1) == 0)
         return scan_archive_target(ctx, target, target + sizeof da - 1, out);
     if (strncmp(target, oa, sizeof oa - 1) == 0)
         return scan_archive_target(ctx, target, target + sizeof oa - 1, out);
+    if (strncmp(target, reg, sizeof reg - 1) == 0)
+        return rmg_source_registry(ctx, &ctx->registry, target, target + sizeof reg - 1, out);
     if (strncmp(target, dd, sizeof dd - 1) == 0)
         return rmg_source_daemon(ctx, target, target + sizeof dd - 1, out);
     if (strncmp(target, oci, sizeof oci - 1) == 0)

@@ -5,6 +5,7 @@
 
 #include "layer.h"
 #include "rummage.h"
+#include "source_registry.h"
 
 struct rmg_scan_ctx {
     const struct rmg_rules *rules; /* compiled, borrowed */
@@ -15,6 +16,8 @@ struct rmg_scan_ctx {
     bool all_platforms;
     int progress;                  /* on stderr: 0 nothing, 1 a transient status line (a
                                       terminal), 2 a line per layer (--verbose) */
+    struct rmg_registry_opts registry; /* docker:// targets: --creds, --creds-file,
+                                          --tls-verify */
 };
 
 /* Scans every target (a file, a directory, "-" for stdin, or an image: docker-archive:,

@@ -541,3 +541,79 @@ enum rmg_status rmg_source_image_oci_dir(const struct rmg_scan_ctx *ctx, const c
     }
     return reader_close(&r, pool, sc, set, out, st);
 }
+
+/* ---- on-demand sources of other modules ------------------------------------------------- */
+
+struct rmg_source_reader {
+    struct reader r;
+};
+
+void rmg_source_image_error(struct rmg_ondemand_source *src, enum rmg_status st,
+                            const char *path, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    reader_error(&src->reader->r, st, path, "%s", msg);
+}
+
+struct rmg_blob *rmg_source_image_walk_fd(struct rmg_ondemand_source *src, const char *name,
+                                          int fd, uint64_t size, char *err, size_t errlen)
+{
+    struct reader *r = &src->reader->r;
+    struct rmg_blobs *blobs = &src->base.blobs;
+    struct rmg_blob *b = rmg_blobs_find(blobs, name);
+    if (b && b->layer)
+        return b;
+    if (!b && !(b = rmg_blobs_add(blobs, name))) {
+        rmg_fmt(err, errlen, "out of memory");
+        return NULL;
+    }
+    int id = b->id;
+    b->layer = true;
+    b->size = size;
+    b->paths = rmg_pathset_new();
+    struct archive *a = rmg_layer_reader_new(false);
+    if (!b->paths || !a) {
+        if (a)
+            archive_read_free(a);
+        rmg_fmt(err, errlen, "out of memory");
+        return NULL;
+    }
+    progress(r, name, size);
+    if (archive_read_open_fd(a, fd, READ_SIZE) != ARCHIVE_OK)
+        reader_error(r, RMG_EINPUT, name, "cannot open layer: %s", archive_error_string(a));
+    else
+        rmg_layer_walk(&r->walker, a, name, id, size, blobs->v[id].paths);
+    archive_read_free(a);
+    return &blobs->v[id];
+}
+
+enum rmg_status rmg_source_image_ondemand(const struct rmg_scan_ctx *ctx, const char *target,
+                                          struct rmg_ondemand_source *src, const char *ref,
+                                          struct rmg_results *out)
+{
+    struct rmg_results tmp;
+    rmg_results_init(&tmp);
+    struct rmg_source_reader sr;
+    struct rmg_pool *pool;
+    struct rmg_scanner *sc;
+    bool ok = reader_init(&sr.r, ctx, &src->base, target, &tmp, &pool, &sc);
+    src->reader = &sr;
+    enum rmg_status st = RMG_OK;
+    struct rmg_image_set *set = NULL;
+    if (!ok) {
+        rmg_results_add_error(out, RMG_ENOMEM, target, NULL, "out of memory");
+        st = RMG_ENOMEM;
+    } else {
+        struct rmg_image_select sel = {ref, ctx->platform, ctx->all_platforms};
+        st = rmg_image_plan(&src->base, &sel, &tmp, &set);
+        if (sr.r.worst > st)
+            st = sr.r.worst;
+    }
+    st = reader_close(&sr.r, pool, sc, set, out, st);
+    src->reader = NULL;
+    return st;
+}

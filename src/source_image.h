@@ -3,6 +3,7 @@
 #ifndef RMG_SOURCE_IMAGE_H
 #define RMG_SOURCE_IMAGE_H
 
+#include "image.h"
 #include "scan.h"
 
 /* Scans the image archive (docker-save, plain or compressed, or OCI archive) readable on fd,
@@ -22,5 +23,38 @@ enum rmg_status rmg_source_image_oci_dir(const struct rmg_scan_ctx *ctx, const c
 
 /* Reads up to cap bytes from fd (fewer only at end of input). -1 on error (errno set). */
 ssize_t rmg_read_head(int fd, void *buf, size_t cap);
+
+/* ---- on-demand sources of other modules (a registry) -------------------------------------
+ * A source that fetches what the image model asks for through its own get_json/get_layer
+ * callbacks embeds struct rmg_ondemand_source first in its own struct; its get_layer walks a
+ * layer with rmg_source_image_walk_fd and reports its own errors with rmg_source_image_error.
+ * Both are only valid while rmg_source_image_ondemand runs (they use its reader). */
+struct rmg_source_reader; /* opaque: the running scan of one on-demand source */
+
+struct rmg_ondemand_source {
+    struct rmg_image_source base;     /* first: the callbacks get &base */
+    struct rmg_source_reader *reader; /* set by rmg_source_image_ondemand, NULL outside it */
+};
+
+/* Scans an on-demand source: plans the images `ref` selects (NULL: all) from its
+ * "manifest.json" or "index.json" (blobs already in src->base.blobs are used as they are, the
+ * rest is asked for), resolves them, and frees src->base.blobs. Findings and errors go to out;
+ * returns the worst status. */
+enum rmg_status rmg_source_image_ondemand(const struct rmg_scan_ctx *ctx, const char *target,
+                                          struct rmg_ondemand_source *src, const char *ref,
+                                          struct rmg_results *out);
+
+/* For src's get_layer: walks the layer blob `name` read from fd (a tar in any compression,
+ * by magic bytes) until the layer's end (fd is not read to its end, nor closed). `size` is the
+ * blob's compressed size (0 if unknown). A layer already walked is not walked again. Returns
+ * the blob, or NULL with a message in err (out of memory); a corrupt layer is an error of the
+ * scan, not NULL. */
+struct rmg_blob *rmg_source_image_walk_fd(struct rmg_ondemand_source *src, const char *name,
+                                          int fd, uint64_t size, char *err, size_t errlen);
+
+/* Records an error (or warning) of src's scan, about blob `path` (may be NULL). */
+void rmg_source_image_error(struct rmg_ondemand_source *src, enum rmg_status st,
+                            const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -2,13 +2,13 @@
 # Test driver: unit tests (cmocka, TAP output), rule examples (both engines), CLI tests, image
 # tests (real images built at test time, tests/images/fixtures.py), build-context tests, report
 # formats (SARIF and GitLab validated against their schemas), ecosystem (man page, completion,
-# Docker CLI plugin, hooks).
-# Usage: tests/run.sh [unit|rules|cli|images|context|sarif|formats|ecosystem]...   (default: all). Ends with "N passed, N failed".
+# Docker CLI plugin, hooks), registries (docker-registry on 127.0.0.1).
+# Usage: tests/run.sh [unit|rules|cli|images|context|sarif|formats|ecosystem|registry]...   (default: all). Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export RUMMAGE="$PWD/$BUILD/rummage"
-parts=${*:-unit rules cli images context sarif formats ecosystem}
+parts=${*:-unit rules cli images context sarif formats ecosystem registry}
 passed=0
 failed=0
 failures=()
@@ -70,7 +70,7 @@ for part in $parts; do
             cat "$tmp/cli.out"; failed=$((failed + 1)); failures+=("cli (no tests ran)")
         fi
         ;;
-    images | context | sarif | formats | ecosystem)
+    images | context | sarif | formats | ecosystem | registry)
         echo "== $part"
         python3 "tests/cli/test_$part.py" >"$tmp/$part.out" 2>&1
         count_tap "$part" "$tmp/$part.out"
