@@ -68,6 +68,8 @@ static const char help_text[] =
     "      --images-from FILE  more targets, one a line (# comments; - for stdin)\n"
     "      --shard I/N         scan only targets I, I+N, I+2N... (0 <= I < N): N workers\n"
     "                          split a list without talking to each other\n"
+    "      --all-tags          docker://HOST/REPO: every tag of the repository\n"
+    "      --all-repos         docker://HOST: every tag of every repository (the catalog)\n"
     "      --fail-on-state STATE  which findings count for the exit code: any (default)\n"
     "                          or present (only secrets in the image's final filesystem)\n"
     "      --show-secrets      print secrets in full (never do this in a shared CI log)\n"
@@ -136,8 +138,64 @@ static bool parse_size(const char *s, size_t *out)
     return true;
 }
 
+/* --all-tags, --all-repos: each docker:// target replaced by the images the registry lists
+ * (source_registry.h); the others kept. False with a message naming the target. */
+static bool expand_registry(const struct rmg_config *c, char ***pv, size_t *pn, char *err,
+                            size_t errlen)
+{
+    const struct rmg_registry_opts o = {c->registry_creds, c->registry_creds_file,
+                                        c->tls_verify_off};
+    char **v = NULL;
+    size_t n = 0, cap = 0;
+    bool ok = true;
+    struct rmg_results errors;
+    rmg_results_init(&errors);
+    for (size_t i = 0; i < *pn && ok; i++) {
+        char **got = NULL;
+        size_t k = 0;
+        enum rmg_status st = rmg_registry_expand(&o, (*pv)[i], c->all_tags, c->all_repos, &got,
+                                                 &k, &errors);
+        for (size_t e = 0; e < errors.n_errors; e++) {
+            const struct rmg_error *x = &errors.errors[e];
+            if (x->status == RMG_WARN && c->verbosity >= 0)
+                fprintf(stderr, "rummage: warning: %s: %s\n", x->target, x->message);
+            else if (x->status != RMG_WARN && ok)
+                rmg_fmt(err, errlen, "%s: %s", x->target, x->message);
+            ok = ok && x->status == RMG_WARN;
+        }
+        rmg_results_clear(&errors);
+        if (ok && st != RMG_OK) {
+            rmg_fmt(err, errlen, "%s: cannot list the registry", (*pv)[i]);
+            ok = false;
+        }
+        if (ok && n + k > cap) {
+            cap = (n + k) * 2;
+            char **p = realloc(v, cap * sizeof *p);
+            if (!(ok = p != NULL))
+                rmg_fmt(err, errlen, "out of memory");
+            v = p ? p : v;
+        }
+        for (size_t j = 0; j < k; j++) {
+            if (ok)
+                v[n++] = got[j];
+            else
+                free(got[j]);
+        }
+        free(got);
+    }
+    if (!ok) {
+        rmg_strv_free(v, n);
+        return false;
+    }
+    rmg_strv_free(*pv, *pn);
+    *pv = v;
+    *pn = n;
+    return true;
+}
+
 /* The targets of the command line, then one per line of --images-from FILE (blank lines
- * and # comments skipped; "-" reads stdin), then only this --shard's share of them. */
+ * and # comments skipped; "-" reads stdin), expanded by --all-tags and --all-repos, then only
+ * this --shard's share of them. */
 static bool collect_targets(struct rmg_config *c, const char *from, char *err, size_t errlen)
 {
     char **v = NULL;
@@ -191,6 +249,10 @@ static bool collect_targets(struct rmg_config *c, const char *from, char *err, s
         rmg_strv_free(v, n);
         return false;
     }
+    if ((c->all_tags || c->all_repos) && !expand_registry(c, &v, &n, err, errlen)) {
+        rmg_strv_free(v, n);
+        return false;
+    }
     /* This shard's share: targets I, I+N, I+2N... (free the others). */
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
@@ -218,7 +280,7 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
     enum { O_FAIL_ON = 256, O_SHOW, O_RULES, O_CONFIG, O_NO_CONFIG, O_ENGINE, O_CHUNK, O_COLOR,
            O_FAIL_STATE, O_PLATFORM, O_ALL_PLATFORMS, O_DEPTH, O_FORMAT, O_FILE, O_BUILD_ARG,
            O_SHOW_IGNORED, O_BASELINE, O_IMAGES_FROM, O_SHARD, O_CREDS, O_CREDS_FILE,
-           O_TLS_VERIFY };
+           O_TLS_VERIFY, O_ALL_TAGS, O_ALL_REPOS };
     static const struct option opts[] = {
         {"format", required_argument, NULL, O_FORMAT},
         {"file", required_argument, NULL, O_FILE},
@@ -235,6 +297,8 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
         {"creds", required_argument, NULL, O_CREDS},
         {"creds-file", required_argument, NULL, O_CREDS_FILE},
         {"tls-verify", optional_argument, NULL, O_TLS_VERIFY},
+        {"all-tags", no_argument, NULL, O_ALL_TAGS},
+        {"all-repos", no_argument, NULL, O_ALL_REPOS},
         {"max-archive-depth", required_argument, NULL, O_DEPTH},
         {"show-secrets", no_argument, NULL, O_SHOW},
         {"rules", required_argument, NULL, O_RULES},
@@ -361,6 +425,8 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
             c->registry_creds = optarg;
             break;
         case O_CREDS_FILE: c->registry_creds_file = optarg; break;
+        case O_ALL_TAGS: c->all_tags = true; break;
+        case O_ALL_REPOS: c->all_repos = true; break;
         case O_TLS_VERIFY:
             if (!optarg || strcmp(optarg, "true") == 0) {
                 c->tls_verify_off = false;
@@ -480,15 +546,16 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
     }
     c->targets = argv + optind;
     c->n_targets = (size_t)(argc - optind);
-    if (images_from || c->shard_count) {
-        char err[512];
+    size_t n_given = c->n_targets;
+    if (images_from || c->shard_count || c->all_tags || c->all_repos) {
+        char err[1536];
         if (!collect_targets(c, images_from, err, sizeof err)) {
             usage_error("%s", err);
             return false;
         }
     }
     /* An empty --images-from list or shard is fine: a fleet may have more workers than images. */
-    if ((*cmd == RMG_CMD_SCAN || *cmd == RMG_CMD_BASELINE) && c->n_targets == 0 &&
+    if ((*cmd == RMG_CMD_SCAN || *cmd == RMG_CMD_BASELINE) && n_given == 0 &&
         !images_from && !c->shard_count) {
         usage_error("%s'scan' needs at least one target (an image, a file, a directory, or -)",
                     "");

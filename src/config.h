@@ -33,6 +33,8 @@ struct rmg_config {
     const char *registry_creds;      /* --creds USER:PASS (borrowed from argv) */
     const char *registry_creds_file; /* --creds-file FILE */
     bool tls_verify_off;             /* --tls-verify=false */
+    bool all_tags;                   /* --all-tags: docker://HOST/REPO is every tag */
+    bool all_repos;                  /* --all-repos: docker://HOST is every repository's tags */
     int max_archive_depth;        /* --max-archive-depth; default 2 */
     const char *dockerfile;       /* context -f/--file */
     char **build_args;            /* context --build-arg NAME=value (borrowed from argv) */

@@ -204,6 +204,13 @@ static bool parse_ref(const char *s, struct ref *r, char *err, size_t errlen)
     }
     /* As Docker reads names: the first component is a host only before a '/' and with a
      * '.' or ':' in it, or "localhost"; "app:1.0" is a Docker Hub name. */
+    if ((!slash || !slash[1]) && valid_host(s, hl) &&
+        (memchr(s, '.', hl) || memchr(s, ':', hl) || s[0] == '[' ||
+         (hl == 9 && strncmp(s, "localhost", 9) == 0))) {
+        rmg_fmt(err, errlen, "names no repository: write docker://HOST[:PORT]/REPO[:TAG], or "
+                             "give --all-repos to scan every repository");
+        return false;
+    }
     bool host = slash && (memchr(s, '.', hl) || memchr(s, ':', hl) || s[0] == '[' ||
                           (hl == 9 && strncmp(s, "localhost", 9) == 0));
     if (!host) {
@@ -654,6 +661,7 @@ struct response {
     char content_type[200];
     char digest[200];     /* Docker-Content-Digest */
     char challenge[2048]; /* WWW-Authenticate */
+    char link[2048];      /* Link (a list's next page) */
     long retry_after;     /* seconds, -1 if not given */
     struct rmg_buf body;  /* a 2xx body kept in memory, or the body of any other answer */
     bool delivered;       /* part of a 2xx body went to the sink */
@@ -697,7 +705,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
     size_t len = size * n;
     char v[256];
     if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) { /* a new answer (after a redirect) */
-        r->content_type[0] = r->digest[0] = r->challenge[0] = '\0';
+        r->content_type[0] = r->digest[0] = r->challenge[0] = r->link[0] = '\0';
         r->retry_after = -1;
     } else if (header_is(data, len, "Content-Type", r->content_type, sizeof r->content_type)) {
         char *semi = strchr(r->content_type, ';');
@@ -707,6 +715,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
             r->content_type[k - 1] = '\0';
     } else if (header_is(data, len, "Docker-Content-Digest", r->digest, sizeof r->digest)) {
     } else if (header_is(data, len, "WWW-Authenticate", r->challenge, sizeof r->challenge)) {
+    } else if (header_is(data, len, "Link", r->link, sizeof r->link)) {
     } else if (header_is(data, len, "Retry-After", v, sizeof v)) {
         char *end;
         long secs = strtol(v, &end, 10);
@@ -808,7 +817,8 @@ static bool transient(CURLcode rc)
 static bool authenticate(struct session *s, const struct response *resp, char *err,
                          size_t errlen);
 
-/* GET /v2/REPO/WHAT ("manifests/REF", "blobs/DIGEST"): authenticates on 401, retries 429,
+/* GET /v2/REPO/WHAT ("manifests/REF", "blobs/DIGEST"), or WHAT itself when it starts with
+ * '/' (a path on the registry: "/v2/_catalog?n=1000"): authenticates on 401, retries 429,
  * 5xx and broken connections (before any byte of the body was delivered), follows
  * redirects. A 2xx body goes to sink (or into resp->body up to max). RMG_OK for a 2xx
  * answer; otherwise RMG_EINPUT with a message in err (never holding credentials). */
@@ -820,8 +830,11 @@ static enum rmg_status fetch(struct session *s, const char *what, bool manifest,
     for (;;) {
         response_reset(resp);
         struct rmg_buf url = {0};
-        rmg_buf_printf(&url, "%s://%s/v2/%s/%s", s->http ? "http" : "https", s->ref.host,
-                       s->ref.repo, what);
+        if (what[0] == '/')
+            rmg_buf_printf(&url, "%s://%s%s", s->http ? "http" : "https", s->ref.host, what);
+        else
+            rmg_buf_printf(&url, "%s://%s/v2/%s/%s", s->http ? "http" : "https", s->ref.host,
+                           s->ref.repo, what);
         struct curl_slist *h = NULL, *h2;
         bool ok = url.data != NULL;
         if (ok && manifest)
@@ -991,8 +1004,11 @@ static bool fetch_token(struct session *s, const char *challenge, char *err, siz
         return false;
     }
     challenge_param(challenge, "service", service, sizeof service);
-    if (!challenge_param(challenge, "scope", scope, sizeof scope) || !scope[0])
+    if ((!challenge_param(challenge, "scope", scope, sizeof scope) || !scope[0]) &&
+        s->ref.repo[0])
         rmg_fmt(scope, sizeof scope, "repository:%s:pull", s->ref.repo);
+    else if (!scope[0]) /* no repository: the catalog */
+        rmg_fmt(scope, sizeof scope, "registry:catalog:*");
     struct rmg_buf url = {0};
     rmg_buf_puts(&url, realm);
     char sep = strchr(realm, '?') ? '&' : '?';
@@ -1561,4 +1577,297 @@ enum rmg_status rmg_source_registry(const struct rmg_scan_ctx *ctx,
     creds_clear(&s.creds);
     curl_easy_cleanup(s.curl);
     return st;
+}
+
+/* ---- listing: --all-tags and --all-repos ------------------------------------------------ */
+
+#define MAX_LISTED 100000          /* tags of a repository, repositories, targets in all */
+#define MAX_LIST_BODY (32u << 20)  /* one page of a list */
+#define LIST_PAGE "n=1000"         /* the page size asked for (the registry may give fewer) */
+
+struct strv {
+    char **v;
+    size_t n, cap;
+};
+
+/* Appends s (taken: freed on failure). */
+static bool strv_push(struct strv *a, char *s)
+{
+    if (!s)
+        return false;
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 64;
+        char **v = realloc(a->v, cap * sizeof *v);
+        if (!v) {
+            free(s);
+            return false;
+        }
+        a->v = v;
+        a->cap = cap;
+    }
+    a->v[a->n++] = s;
+    return true;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorts and drops duplicates. */
+static void strv_sort_unique(struct strv *a)
+{
+    if (a->n)
+        qsort(a->v, a->n, sizeof *a->v, cmp_str);
+    size_t k = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        if (k && strcmp(a->v[k - 1], a->v[i]) == 0)
+            free(a->v[i]);
+        else
+            a->v[k++] = a->v[i];
+    }
+    a->n = k;
+}
+
+/* The rel="next" URL of a Link header as a path on this registry ("/v2/..."): true with out
+ * set, or out "" when there is none; false (with a message) for a link elsewhere. */
+static bool next_link(const struct session *s, const char *link, char *out, size_t cap,
+                      char *err, size_t errlen)
+{
+    out[0] = '\0';
+    for (const char *start = strchr(link, '<'); start; start = strchr(start, '<')) {
+        start++;
+        const char *end = strchr(start, '>');
+        if (!end)
+            break;
+        const char *params = end + 1, *stop = strchr(params, '<');
+        size_t pl = stop ? (size_t)(stop - params) : strlen(params);
+        char par[512];
+        rmg_fmt(par, sizeof par, "%.*s", (int)(pl < 500 ? pl : 500), params);
+        if (!strstr(par, "rel=\"next\"") && !strstr(par, "rel=next")) {
+            start = end + 1;
+            continue;
+        }
+        size_t ul = (size_t)(end - start), hl = strlen(s->ref.host);
+        const char *path = start;
+        static const char *const schemes[] = {"https://", "http://"};
+        for (int k = 0; k < 2; k++) {
+            size_t kl = strlen(schemes[k]);
+            if (ul <= kl || strncasecmp(start, schemes[k], kl) != 0)
+                continue;
+            if (ul <= kl + hl || strncasecmp(start + kl, s->ref.host, hl) != 0 ||
+                start[kl + hl] != '/') {
+                rmg_fmt(err, errlen, "the next page is on another host (%.*s): not followed",
+                        (int)(ul > 200 ? 200 : ul), start);
+                return false;
+            }
+            path = start + kl + hl;
+            break;
+        }
+        size_t pathl = (size_t)(end - path);
+        if (pathl < 4 || strncmp(path, "/v2/", 4) != 0 || pathl >= cap ||
+            memchr(path, ' ', pathl)) {
+            rmg_fmt(err, errlen, "the next page link (%.*s) is not a /v2/ path on the registry",
+                    (int)(ul > 200 ? 200 : ul), start);
+            return false;
+        }
+        rmg_fmt(out, cap, "%.*s", (int)pathl, path);
+        return true;
+    }
+    return true;
+}
+
+/* GET first and each next page (Link rel="next"): the strings of the array `key` of each
+ * page's JSON object, checked by `valid`, into out (at most MAX_LISTED). `what` names the list
+ * in messages. */
+static bool fetch_list(struct session *s, const char *first, const char *key,
+                       bool (*valid)(const char *, size_t), const char *what, struct strv *out,
+                       char *err, size_t errlen)
+{
+    char path[2100], e[900];
+    rmg_fmt(path, sizeof path, "%s", first);
+    size_t skipped = 0;
+    while (path[0]) {
+        struct response resp;
+        memset(&resp, 0, sizeof resp);
+        if (fetch(s, path, false, NULL, NULL, MAX_LIST_BODY, &resp, e, sizeof e) != RMG_OK) {
+            rmg_buf_free(&resp.body);
+            rmg_fmt(err, errlen, "listing %s: %s%s", what, e,
+                    strcmp(key, "repositories") == 0 && (resp.status == 404 ||
+                                                         resp.status == 403)
+                        ? " (the registry does not offer its catalog to these credentials)"
+                        : "");
+            return false;
+        }
+        cJSON *j = resp.body.data ? cJSON_ParseWithLength(resp.body.data, resp.body.len) : NULL;
+        const cJSON *arr = cJSON_GetObjectItemCaseSensitive(j, key);
+        bool ok = cJSON_IsObject(j) && (!arr || cJSON_IsNull(arr) || cJSON_IsArray(arr));
+        if (!ok)
+            rmg_fmt(err, errlen, "listing %s: the answer to GET %.200s is not {\"%s\": [...]}",
+                    what, path, key);
+        size_t before = out->n;
+        const cJSON *it, *list = ok && cJSON_IsArray(arr) ? arr : (const cJSON *)NULL;
+        cJSON_ArrayForEach(it, list) {
+            if (!cJSON_IsString(it) || !valid(it->valuestring, strlen(it->valuestring))) {
+                skipped++;
+                continue;
+            }
+            if (out->n >= MAX_LISTED) {
+                rmg_fmt(err, errlen, "listing %s: more than %d: not scanned (name fewer)", what,
+                        MAX_LISTED);
+                ok = false;
+                break;
+            }
+            if (!strv_push(out, rmg_strdup(it->valuestring))) {
+                rmg_fmt(err, errlen, "out of memory");
+                ok = false;
+                break;
+            }
+        }
+        char next[2100] = "";
+        if (ok && !next_link(s, resp.link, next, sizeof next, e, sizeof e)) {
+            rmg_fmt(err, errlen, "listing %s: %s", what, e);
+            ok = false;
+        }
+        if (ok && next[0] && (out->n == before || strcmp(next, path) == 0)) {
+            rmg_fmt(err, errlen, "listing %s: the registry's pages do not advance (%.200s)",
+                    what, next);
+            ok = false;
+        }
+        cJSON_Delete(j);
+        rmg_buf_free(&resp.body);
+        if (!ok)
+            return false;
+        rmg_fmt(path, sizeof path, "%s", next);
+    }
+    if (skipped)
+        session_warn(s, "listing %s: %zu name%s not valid, skipped", what, skipped,
+                     skipped == 1 ? "" : "s");
+    return true;
+}
+
+static bool valid_tag_name(const char *t, size_t n)
+{
+    return valid_tag(t, n);
+}
+
+static bool valid_repo_name(const char *r, size_t n)
+{
+    return n < sizeof ((struct ref *)0)->repo && valid_repo(r, n);
+}
+
+/* The tags of s->ref.repo as targets "docker://HOST/REPO:TAG" appended to out. */
+static bool list_tags(struct session *s, struct strv *out, char *err, size_t errlen)
+{
+    char first[700], what[700];
+    rmg_fmt(first, sizeof first, "/v2/%s/tags/list?" LIST_PAGE, s->ref.repo);
+    rmg_fmt(what, sizeof what, "the tags of %s (GET /v2/%s/tags/list)", s->ref.repo,
+            s->ref.repo);
+    struct strv tags = {0};
+    bool ok = fetch_list(s, first, "tags", valid_tag_name, what, &tags, err, errlen);
+    strv_sort_unique(&tags);
+    for (size_t i = 0; i < tags.n && ok; i++) {
+        if (out->n >= MAX_LISTED) {
+            rmg_fmt(err, errlen, "more than %d images to scan: name fewer", MAX_LISTED);
+            ok = false;
+            break;
+        }
+        struct rmg_buf t = {0};
+        rmg_buf_printf(&t, "docker://%s/%s:%s", s->ref.host, s->ref.repo, tags.v[i]);
+        if (!(ok = strv_push(out, t.data)))
+            rmg_fmt(err, errlen, "out of memory");
+    }
+    rmg_strv_free(tags.v, tags.n);
+    return ok;
+}
+
+enum rmg_status rmg_registry_expand(const struct rmg_registry_opts *o, const char *target,
+                                    bool all_tags, bool all_repos, char ***out, size_t *n,
+                                    struct rmg_results *errors)
+{
+    static const struct rmg_registry_opts none = {0};
+    static const char scheme[] = "docker://";
+    *out = NULL;
+    *n = 0;
+    struct strv v = {0};
+    bool docker = strncmp(target, scheme, strlen(scheme)) == 0;
+    const char *spec = docker ? target + strlen(scheme) : "";
+    const char *slash = strchr(spec, '/');
+    bool host_only = docker && (!slash || !slash[1]);
+    const char *last = docker ? strrchr(spec, '/') : NULL;
+    bool names_image = last && (strchr(last, ':') || strchr(last, '@'));
+    char err[1200] = "";
+    if (docker && host_only && !all_repos)
+        rmg_fmt(err, sizeof err, "names no repository: write docker://HOST[:PORT]/REPO[:TAG], "
+                                 "or give --all-repos to scan every repository");
+    else if (docker && !host_only && all_tags && names_image)
+        rmg_fmt(err, sizeof err, "--all-tags wants docker://HOST[:PORT]/REPO, without a tag or "
+                                 "digest");
+    if (err[0]) {
+        rmg_results_add_error(errors, RMG_EINPUT, target, NULL, "%s", err);
+        return RMG_EINPUT;
+    }
+    if (!docker || (!host_only && !all_tags)) { /* not a listing: the target itself */
+        if (!strv_push(&v, rmg_strdup(target)))
+            return rmg_results_add_error(errors, RMG_ENOMEM, target, NULL, "out of memory");
+        *out = v.v;
+        *n = v.n;
+        return RMG_OK;
+    }
+    struct rmg_scan_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    struct session s = {.ctx = &ctx, .opts = o ? o : &none, .target = target, .out = errors};
+    bool ok = true;
+    if (host_only) {
+        size_t hl = slash ? (size_t)(slash - spec) : strlen(spec);
+        if (hl == strlen(docker_hub_name) && strncmp(spec, docker_hub_name, hl) == 0) {
+            rmg_fmt(err, sizeof err, "%s names Docker Hub, whose API endpoint is not built in: "
+                                     "write the registry's API host", docker_hub_name);
+            ok = false;
+        } else if (!valid_host(spec, hl) || hl >= sizeof s.ref.host) {
+            rmg_fmt(err, sizeof err, "'%.*s' is not a registry host[:port]",
+                    (int)(hl > 200 ? 200 : hl), spec);
+            ok = false;
+        }
+        if (ok)
+            memcpy(s.ref.host, spec, hl);
+    } else {
+        ok = parse_ref(spec, &s.ref, err, sizeof err);
+    }
+    if (!ok) {
+        rmg_results_add_error(errors, RMG_EINPUT, target, NULL, "%s", err);
+        return RMG_EINPUT;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (!(s.curl = curl_easy_init()))
+        return rmg_results_add_error(errors, RMG_ENOMEM, target, NULL, "out of memory");
+    if (host_only) {
+        struct strv repos = {0};
+        ok = fetch_list(&s, "/v2/_catalog?" LIST_PAGE, "repositories", valid_repo_name,
+                        "the repositories (GET /v2/_catalog)", &repos, err, sizeof err);
+        strv_sort_unique(&repos);
+        for (size_t i = 0; i < repos.n && ok; i++) {
+            rmg_fmt(s.ref.repo, sizeof s.ref.repo, "%s", repos.v[i]);
+            ok = list_tags(&s, &v, err, sizeof err);
+        }
+        rmg_strv_free(repos.v, repos.n);
+    } else {
+        ok = list_tags(&s, &v, err, sizeof err);
+        if (ok && v.n == 0) {
+            rmg_fmt(err, sizeof err, "the repository %s has no tags", s.ref.repo);
+            ok = false;
+        }
+    }
+    set_authorization(&s, NULL);
+    creds_clear(&s.creds);
+    curl_easy_cleanup(s.curl);
+    if (!ok) {
+        rmg_strv_free(v.v, v.n);
+        rmg_results_add_error(errors, RMG_EINPUT, target, NULL, "%s", err);
+        return RMG_EINPUT;
+    }
+    strv_sort_unique(&v);
+    *out = v.v;
+    *n = v.n;
+    return RMG_OK;
 }

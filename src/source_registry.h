@@ -35,4 +35,20 @@ enum rmg_status rmg_source_registry(const struct rmg_scan_ctx *ctx,
                                     const struct rmg_registry_opts *opts, const char *target,
                                     const char *ref, struct rmg_results *out);
 
+/* Expands one target for --all-tags and --all-repos into the targets to scan, sorted
+ * ("docker://HOST[:PORT]/REPO:TAG", strings in *out, an array the caller frees with
+ * rmg_strv_free). With all_tags, "docker://HOST[:PORT]/REPO" (no tag, no digest) becomes every
+ * tag of the repository (GET /v2/REPO/tags/list); with all_repos, "docker://HOST[:PORT]"
+ * becomes every tag of every repository of the catalog (GET /v2/_catalog, which a bearer token
+ * server is asked for with the scope registry:catalog:*). Pages (Link: <...>; rel="next") are
+ * followed on the same registry; at most 100,000 tags or repositories. Any other target
+ * (another transport, an image with a tag or digest) is returned as it is. Same credentials,
+ * retries and TLS as rmg_source_registry. Errors (an unreachable registry, refused
+ * credentials, no catalog, a missing repository, "--all-tags" with a tag) go to errors naming
+ * the target, never holding credentials, and return RMG_EINPUT with *out NULL; warnings (an
+ * unreadable auth file, skipped names) go there too. Not thread-safe (curl_global_init). */
+enum rmg_status rmg_registry_expand(const struct rmg_registry_opts *opts, const char *target,
+                                    bool all_tags, bool all_repos, char ***out, size_t *n,
+                                    struct rmg_results *errors);
+
 #endif

@@ -19,7 +19,8 @@ REGISTRY_AUTH_FILE, a Docker config.json and a credential helper; no credential 
 a tampered blob is an error naming it (exit 2) while the other layers are still reported; the
 registry's own message for a missing tag; 429 and 5xx retried, a bounded number of times;
 credentials not sent along a redirect to another host:port; TLS verified unless
---tls-verify=false.
+--tls-verify=false; --all-tags and --all-repos list the registry (paged, with the same
+credentials) before --shard splits the images.
 """
 import base64
 import gzip
@@ -335,8 +336,8 @@ def bad_references(tmp):
              ("docker://127.0.0.1:5000/App:1", b"lower case"),
              ("docker://127.0.0.1:5000/app:bad tag", b"not a tag"),
              ("docker://127.0.0.1:5000/app@sha256:abc", b"not a digest"),
-             ("docker://127.0.0.1:5000", b"no registry host"),
-             ("docker://localhost/", b"not a repository name"),
+             ("docker://127.0.0.1:5000", b"--all-repos"),
+             ("docker://localhost/", b"names no repository"),
              ("docker://u:pw@127.0.0.1:5000/app:1", b"--creds")]
     for target, want in cases:
         res, doc = scan(target, INSECURE, rc=2)
@@ -632,6 +633,139 @@ def tampered_config_blob(tmp):
           f"an error naming the config blob and the mismatch: {doc.get('errors')}", res)
     check(not any(f.get("state") == "config" for f in doc["findings"]),
           "nothing from the tampered config is reported", res)
+
+
+# ======================================================================= 6. listings
+
+
+def images_of(doc):
+    """{image name: Counter of finding keys} of a scan."""
+    out = {}
+    for f in doc.get("findings", []):
+        out.setdefault(loc(f).get("image"), Counter())[fkey(f)] += 1
+    return out
+
+
+def each_image_complete(doc, names, res, what):
+    """The findings name exactly these images, each with the "corrupt" fixture's findings."""
+    want = Counter(ekey(e) for e in fixture("corrupt")["expect"])
+    got = images_of(doc)
+    check(set(got) == set(names), f"{what}: images scanned {sorted(got)}, not {sorted(names)}",
+          res)
+    for name, keys in got.items():
+        check(keys == want, f"{what}: {name}: findings differ\n  missing:\n{show(want - keys)}"
+                            f"\n  unexpected:\n{show(keys - want)}", res)
+
+
+def push_listing(reg, creds=None):
+    """The "corrupt" fixture's good image as app:1, app:2, app:3 and other:1."""
+    good = fixture("corrupt")["good"]
+    for dest in ("app:1", "app:2", "app:3", "other:1"):
+        reg.push(f"oci:{good}:c", dest, creds=creds)
+
+
+@test
+def all_tags_and_all_repos(tmp):
+    """Basic auth: --all-tags docker://HOST/app scans app:1..3, --all-repos docker://HOST all 4
+    images; --shard 0/2 and 1/2 split the expanded list disjointly; a missing repository, a tag
+    with --all-tags, a host without --all-repos, no credentials: exit 2 naming the target, and
+    no password in any output."""
+    user, pw = "carol", SESSION.password()
+    ht = rg.htpasswd_file(tmp / "htpasswd", {user: pw})
+    reg = started(rg.Registry(tmp / "reg", auth=("htpasswd", ht)))
+    push_listing(reg, creds=(user, pw))
+    h = reg.host
+    creds = ["--creds", f"{user}:{pw}"]
+    app = [f"{h}/app:{t}" for t in (1, 2, 3)]
+    res, doc = scan(f"docker://{h}/app", INSECURE, "--all-tags", *creds, rc=1, never=[pw])
+    each_image_complete(doc, app, res, "--all-tags")
+    check(doc.get("errors") == [], f"no errors: {doc.get('errors')}", res)
+    check({loc(f).get("target") for f in doc["findings"]} == {f"docker://{n}" for n in app},
+          "the targets are docker://HOST/REPO:TAG", res)
+    res, doc = scan(f"docker://{h}", INSECURE, "--all-repos", *creds, rc=1, never=[pw])
+    each_image_complete(doc, app + [f"{h}/other:1"], res, "--all-repos")
+    shards = []
+    for i in (0, 1):
+        res, doc = scan(f"docker://{h}/", INSECURE, "--all-repos", "--shard", f"{i}/2", *creds,
+                        never=[pw])
+        check(res.rc in (0, 1), f"--shard {i}/2: exit {res.rc}", res)
+        shards.append(set(images_of(doc)))
+    check(not shards[0] & shards[1] and shards[0] | shards[1] == set(app + [f"{h}/other:1"]) and
+          len(shards[0]) == len(shards[1]) == 2,
+          f"--shard 0/2 and 1/2 split the 4 images: {shards}")
+    # errors: exit 2 at the start, the target named, nothing scanned
+    for target, opts, says in (
+            (f"docker://{h}/missing", ["--all-tags"] + creds, b"NAME_UNKNOWN"),
+            (f"docker://{h}/app:1", ["--all-tags"] + creds, b"without a tag"),
+            (f"docker://{h}", creds, b"--all-repos"),
+            (f"docker://{h}/app", ["--all-tags"], b"wants credentials"),
+            (f"docker://{h}", ["--all-repos", "--creds", f"{user}:x{pw}"],
+             b"refused the credentials")):
+        res = run("scan", "-f", "json", INSECURE, *opts, target, env=clean_env(), timeout=120)
+        expect_rc(res, 2)
+        check(target.encode() in res.err and says in res.err,
+              f"{target} {opts[:1]}: stderr names the target and says {says!r}", res)
+        check(pw.encode() not in res.out + res.err, "no password in the output", res)
+        if "--all-tags" in opts or "--all-repos" in opts:
+            check(not res.out.strip(), "no report: a usage-time error", res)
+    reg.stop()
+
+
+@test
+def listing_pages_and_bearer_scope(tmp):
+    """Link: <...>; rel="next" pages are followed (a proxy serves the tag list and the catalog
+    one name a page); a next page on another host is refused. Bearer tokens: the catalog is
+    asked for with the scope registry:catalog:*, each tag list with repository:REPO:pull."""
+    reg = started(rg.Registry(tmp / "reg"))
+    push_listing(reg)
+    names = {"/v2/_catalog": ["app", "other"], "/v2/app/tags/list": ["1", "2", "3"],
+             "/v2/other/tags/list": ["1"]}
+    elsewhere = {"on": False}
+
+    def hook(hd):
+        path, _, query = hd.path.partition("?")
+        if path not in names:
+            return None
+        q = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+        items = names[path]
+        start = items.index(q["last"]) + 1 if "last" in q else 0
+        key = "repositories" if path == "/v2/_catalog" else "tags"
+        body = {key: items[start:start + 1]}
+        if key == "tags":
+            body["name"] = path.split("/")[2]
+        hdrs = {"Content-Type": "application/json"}
+        if start + 1 < len(items):
+            base = "http://127.0.0.2:1" if elsewhere["on"] else ""
+            hdrs["Link"] = f'<{base}{path}?last={items[start]}&n=1>; rel="next"'
+        return 200, hdrs, json.dumps(body).encode()
+
+    px = started(rg.Proxy(reg, hook))
+    res, doc = scan(f"docker://{px.host}", INSECURE, "--all-repos", rc=1)
+    each_image_complete(doc, [f"{px.host}/{n}" for n in ("app:1", "app:2", "app:3", "other:1")],
+                        res, "paged --all-repos")
+    lists = [p for m, p, _ in px.log if "/tags/list" in p or "_catalog" in p]
+    check(len(lists) == 6 and any("last=2" in p for p in lists),
+          f"6 pages fetched (2 of the catalog, 3 + 1 of tags): {lists}", res)
+    elsewhere["on"] = True
+    res = run("scan", "-f", "json", INSECURE, "--all-tags", f"docker://{px.host}/app",
+              env=clean_env(), timeout=120)
+    expect_rc(res, 2)
+    check(b"another host" in res.err, "a next page elsewhere is not followed", res)
+    # bearer: the catalog's scope
+    user, pw = "dave", SESSION.password()
+    ts = started(rg.TokenServer(tmp / "ts", {user: pw}))
+    treg = started(rg.Registry(tmp / "treg", auth=("token", ts)))
+    push_listing(treg, creds=(user, pw))
+    ts.requests.clear()
+    res, doc = scan(f"docker://{treg.host}", INSECURE, "--all-repos", "--creds", f"{user}:{pw}",
+                    rc=1, never=[pw])
+    each_image_complete(doc, [f"{treg.host}/{n}" for n in ("app:1", "app:2", "app:3", "other:1")],
+                        res, "bearer --all-repos")
+    scopes = {sc for _, q in ts.requests for sc in q.get("scope", [])}
+    check({"registry:catalog:*", "repository:app:pull", "repository:other:pull"} <= scopes,
+          f"scopes asked: {scopes}", res)
+    for thing in (treg, ts, px, reg):
+        thing.stop()
 
 
 # ============================================================================== main

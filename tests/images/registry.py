@@ -230,10 +230,10 @@ def basic_user(headers, users):
 
 
 class TokenServer(_Server):
-    """GET /token?service=S&scope=repository:NAME:ACTIONS with basic credentials of one of
-    users -> {"token": JWT, "access_token": JWT}; 401 with wrong ones, and without any unless
-    self.anonymous (then a token for pull only, as Docker Hub gives for public images). Logs
-    the requests (self.requests: (user or None, query))."""
+    """GET /token?service=S&scope=repository:NAME:ACTIONS (or registry:catalog:*) with basic
+    credentials of one of users -> {"token": JWT, "access_token": JWT}; 401 with wrong ones,
+    and without any unless self.anonymous (then a token for pull only, as Docker Hub gives for
+    public images). Logs the requests (self.requests: (user or None, query))."""
 
     def __init__(self, root, users):
         self.users = users
@@ -253,8 +253,8 @@ class TokenServer(_Server):
         access = []
         for sc in filter(None, scope.split(" ")):
             parts = sc.split(":")
-            if len(parts) >= 3 and parts[0] == "repository":
-                access.append({"type": "repository", "name": ":".join(parts[1:-1]),
+            if len(parts) >= 3 and parts[0] in ("repository", "registry"):
+                access.append({"type": parts[0], "name": ":".join(parts[1:-1]),
                                "actions": parts[-1].split(",")})
         now = int(time.time())
         header = {"typ": "JWT", "alg": "RS256", "x5c": [self.x5c]}
