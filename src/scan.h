@@ -7,6 +7,14 @@
 #include "rummage.h"
 #include "source_registry.h"
 
+/* What a run has read so far, for the progress line: written by the reading thread only. */
+struct rmg_progress {
+    unsigned images;   /* image targets finished */
+    uint64_t layers;   /* layers started */
+    uint64_t bytes;    /* compressed layer bytes started */
+    double t0;         /* when the run began (rmg_now) */
+};
+
 struct rmg_scan_ctx {
     const struct rmg_rules *rules; /* compiled, borrowed */
     struct rmg_scan_opts opts;
@@ -16,6 +24,7 @@ struct rmg_scan_ctx {
     bool all_platforms;
     int progress;                  /* on stderr: 0 nothing, 1 a transient status line (a
                                       terminal), 2 a line per layer (--verbose) */
+    struct rmg_progress *tally;    /* the run's counts (may be NULL); not shared by threads */
     struct rmg_registry_opts registry; /* docker:// targets: --creds, --creds-file,
                                           --tls-verify */
 };

@@ -174,24 +174,34 @@ static void reader_error(struct reader *r, enum rmg_status st, const char *path,
 }
 
 /* Says which layer is being read: a line per layer with --verbose, or one status line that
- * rewrites itself on a terminal (cleared when the target is done). */
+ * rewrites itself on a terminal (cleared when the target is done) with the run's images,
+ * layers, bytes and rate. */
 static void progress(struct reader *r, const char *name, uint64_t size)
 {
     r->layers_read++;
-    r->layer_bytes += size;
+    struct rmg_progress *t = r->ctx->tally;
+    if (t) {
+        t->layers++;
+        t->bytes += size;
+    }
     if (r->ctx->progress == 2) {
         fputs("rummage: reading layer ", stderr);
         rmg_fputs_safe(stderr, name, strlen(name));
         fputc('\n', stderr);
-    } else if (r->ctx->progress == 1) {
-        fprintf(stderr, "\r\033[Krummage: layer %d (%.0f MiB of layers so far)",
-                r->layers_read, (double)r->layer_bytes / (1 << 20));
+    } else if (r->ctx->progress == 1 && t) {
+        double dt = rmg_now() - t->t0;
+        double mib = (double)t->bytes / (1 << 20);
+        fprintf(stderr, "\r\033[Krummage: image %u, layer %llu, %.0f MiB of layers in %.0f s "
+                "(%.0f MiB/s)", t->images + 1, (unsigned long long)t->layers, mib, dt,
+                dt > 0.5 ? mib / dt : 0.0);
         fflush(stderr);
     }
 }
 
-static void progress_done(const struct reader *r)
+static void progress_done(const struct reader *r, bool image)
 {
+    if (image && r->ctx->tally)
+        r->ctx->tally->images++;
     if (r->ctx->progress == 1 && r->layers_read)
         fputs("\r\033[K", stderr);
 }
@@ -358,7 +368,7 @@ static enum rmg_status reader_close(struct reader *r, struct rmg_pool *pool,
         rmg_results_clear(&lr);
         st = st2 > st ? st2 : st;
     }
-    progress_done(r);
+    progress_done(r, set && r->layers_read);
     rmg_image_set_free(set);
     rmg_scanner_free(sc);
     rmg_blobs_free(&r->src->blobs);
