@@ -752,6 +752,47 @@ def images_from_and_shard(tmp):
     expect_rc(run("scan", "--images-from", "missing.txt"), 2, "a missing list")
 
 
+@test
+def secret_hygiene_every_command_and_format(tmp):
+    """Known secrets planted in a directory, a tar of it, a build context and its Dockerfile:
+    every command (scan, context, baseline) in every format, with -v, through -o files, never
+    prints or writes a raw secret without --show-secrets; report files are 0600; nothing is
+    left in TMPDIR."""
+    gh, aws, stripe, pem = github_token(), aws_key_id(), stripe_live(), private_key()
+    body_lines = [ln for ln in pem.splitlines() if ln and not ln.startswith("-----")]
+    write(tmp / "ctx" / ".env", f"GH={gh}\nAWS={aws}\n")
+    write(tmp / "ctx" / "id_rsa", pem + "\n")
+    write(tmp / "ctx" / "Dockerfile", f"FROM busybox\nENV STRIPE_KEY={stripe}\n"
+                                       f"RUN echo {gh} > /tmp/t && rm /tmp/t\nCOPY . /app\n")
+    subprocess.run(["tar", "-C", str(tmp), "-czf", str(tmp / "ctx.tgz"), "ctx"], check=True)
+    raw = [gh, aws, stripe] + body_lines
+    tmpdir = tmp / "tmpdir"
+    tmpdir.mkdir()
+    env = {"TMPDIR": str(tmpdir)}
+    runs = []
+    for fmt in ("text", "json", "sarif", "gitlab", "junit", "jsonl"):
+        runs.append(("scan", "-v", "--format", fmt, "ctx", "ctx.tgz"))
+        runs.append(("context", "-v", "--format", fmt, "--show-ignored", "ctx"))
+    runs.append(("baseline", "ctx", "ctx.tgz"))
+    for i, args in enumerate(runs):
+        out_file = tmp / f"report{i}"
+        res = run(*args, "-o", f"json={out_file}.json", "-o", f"sarif={out_file}.sarif",
+                  env=env)
+        check(res.rc in (0, 1), f"{args}: exit {res.rc}", res)
+        files = [Path(f"{out_file}.json"), Path(f"{out_file}.sarif")]
+        for f in files:
+            check(stat.S_IMODE(os.stat(f).st_mode) == 0o600, f"{f.name} is 0600", res)
+        blobs = [res.out, res.err] + [f.read_bytes() for f in files]
+        for secret in raw:
+            for b in blobs:
+                check(secret.encode() not in b,
+                      f"{args}: a raw secret ({secret[:4]}...) in an output", res)
+    check(not any(tmpdir.iterdir()), f"nothing left in TMPDIR: {list(tmpdir.iterdir())}")
+    # And --show-secrets does show them (the check above can fail).
+    res = run("scan", "--show-secrets", "--format", "json", "ctx")
+    check(gh.encode() in res.out, "--show-secrets shows the secret", res)
+
+
 # ---------------------------------------------------------------------------- rules
 
 
