@@ -122,44 +122,58 @@ def write(path, data, mode=None):
     return path
 
 
-def main(argv):
+def run_suite(tests, argv, label, quiet=(AssertionError,), header=""):
+    """The TAP runner every CLI test file shares: runs the tests named in argv[1:] (all when
+    none; an unknown name is exit 2), each in its own temporary directory (also the cwd),
+    prints `ok N - name` / `not ok N - name` with `#   ` detail lines (just the message for
+    the exception types in `quiet`, a traceback for anything else), and `# N passed, N failed`
+    last. Returns the exit status: 1 if a test failed."""
     only = set(argv[1:])
-    selected = [t for t in TESTS if not only or t.__name__ in only]
+    selected = [t for t in tests if not only or t.__name__ in only]
+    unknown = only - {t.__name__ for t in tests}
+    if unknown:
+        print(f"unknown test(s): {' '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
     print(f"1..{len(selected)}")
-    print(f"# rummage: {RUMMAGE}; seed {SEED} (RUMMAGE_TEST_SEED to repeat)")
+    print(f"# rummage: {RUMMAGE}; seed {SEED} (RUMMAGE_TEST_SEED to repeat){header}")
     failed = 0
     home = os.getcwd()
     for n, fn in enumerate(selected, 1):
-        tmp = tempfile.mkdtemp(prefix=f"rmg-cli-{fn.__name__}-")
+        tmp = tempfile.mkdtemp(prefix=f"rmg-{label}-{fn.__name__}-")
         t0 = time.monotonic()
         os.chdir(tmp)
         try:
             fn(Path(tmp))
             print(f"ok {n} - {fn.__name__}")
-            if os.environ.get("RUMMAGE_TEST_TIMES"):
-                print(f"# {time.monotonic() - t0:.1f} s")
         except Skip as ex:
             print(f"ok {n} - {fn.__name__} # SKIP {ex}")
         except Exception as ex:  # noqa: BLE001: every failure is reported, the run goes on
             failed += 1
             print(f"not ok {n} - {fn.__name__}")
-            detail = str(ex) if isinstance(ex, AssertionError) else traceback.format_exc()
+            detail = str(ex) if isinstance(ex, quiet) else traceback.format_exc()
             for line in detail.splitlines():
                 print(f"#   {line}")
         finally:
             os.chdir(home)
+            # Tests make unreadable directories on purpose: make them removable.
             for dirpath, dirnames, _ in os.walk(tmp):
                 for d in dirnames:
                     full = os.path.join(dirpath, d)
                     if not os.path.islink(full):
                         try:
-                            os.chmod(full, 0o755)
+                            os.chmod(full, stat.S_IRWXU)
                         except OSError:
                             pass
             shutil.rmtree(tmp, ignore_errors=True)
+        if os.environ.get("RUMMAGE_TEST_TIMES"):
+            print(f"# {time.monotonic() - t0:.1f} s")
         sys.stdout.flush()
     print(f"# {len(selected) - failed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+def main(argv):
+    return run_suite(TESTS, argv, "cli")
 
 
 # ---------------------------------------------------------------------- secret makers

@@ -34,13 +34,13 @@ import string
 import sys
 import tempfile
 import time
-import traceback
 from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "images"))
+from test_cli import run_suite  # noqa: E402  (the shared TAP runner)
 from test_cli import (RUMMAGE, SEED, ALNUM, aws_key_id, check, checksummed, expect_rc,  # noqa: E402
                       github_token, parse_json, private_key, rand, rng, run)
 import fixtures as fx  # noqa: E402  (tests/images/fixtures.py: sh, need, FixtureError)
@@ -1020,49 +1020,15 @@ def real_build_dockerignore(tmp):
 
 def main(argv):
     global SESSION_DIR
-    only = set(argv[1:])
-    selected = [t for t in TESTS if not only or t.__name__ in only]
-    unknown = only - {t.__name__ for t in TESTS}
-    if unknown:
-        print(f"unknown test(s): {' '.join(sorted(unknown))}", file=sys.stderr)
-        return 2
     SESSION_DIR = tempfile.mkdtemp(prefix="rmg-contexts-")
-    print(f"1..{len(selected)}")
-    print(f"# rummage: {RUMMAGE}; seed {SEED} (RUMMAGE_TEST_SEED to repeat)")
-    failed = 0
-    home = os.getcwd()
     t_all = time.monotonic()
     try:
-        for n, fn in enumerate(selected, 1):
-            tmp = tempfile.mkdtemp(prefix=f"rmg-ctx-{fn.__name__}-")
-            t0 = time.monotonic()
-            os.chdir(tmp)
-            try:
-                fn(Path(tmp))
-                print(f"ok {n} - {fn.__name__}")
-            except Exception as ex:  # noqa: BLE001: every failure is reported, the run goes on
-                failed += 1
-                print(f"not ok {n} - {fn.__name__}")
-                if isinstance(ex, (AssertionError, fx.FixtureError)):
-                    detail = str(ex)
-                else:
-                    detail = traceback.format_exc()
-                for line in detail.splitlines():
-                    print(f"#   {line}")
-            finally:
-                os.chdir(home)
-                shutil.rmtree(tmp, ignore_errors=True)
-            if os.environ.get("RUMMAGE_TEST_TIMES"):
-                print(f"# {time.monotonic() - t0:.1f} s")
-            sys.stdout.flush()
+        return run_suite(TESTS, argv, "ctx", quiet=(AssertionError, fx.FixtureError))
     finally:
         if "b" in BUILDER:
             BUILDER["b"].close()
         shutil.rmtree(SESSION_DIR, ignore_errors=True)
         print(f"# whole run {time.monotonic() - t_all:.1f} s")
-    print(f"# {len(selected) - failed} passed, {failed} failed")
-    return 1 if failed else 0
-
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv))

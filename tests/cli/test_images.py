@@ -18,24 +18,21 @@ overwritten or config; location.{target, image, path, line, column, platform, la
 digest, diff_id, created_by}} (no layer for config findings); changed_in{layer, created_by} for
 deleted/overwritten; exit 1 on findings, 0 clean, 2 on input errors with partial results.
 """
-import gzip
 import hashlib
 import json
-import subprocess
 import os
 import platform
-import shutil
 import sys
 import tarfile
 import tempfile
 import time
-import traceback
 from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "images"))
+from test_cli import run_suite  # noqa: E402  (the shared TAP runner)
 from test_cli import RUMMAGE, SEED, check, expect_rc, parse_json, rng, run  # noqa: E402
 import fixtures as fx  # noqa: E402  (tests/images/fixtures.py)
 
@@ -1005,52 +1002,19 @@ def exit_code_contract(tmp):
 
 def main(argv):
     global SESSION
-    only = set(argv[1:])
-    selected = [t for t in TESTS if not only or t.__name__ in only]
-    unknown = only - {t.__name__ for t in TESTS}
-    if unknown:
-        print(f"unknown test(s): {' '.join(sorted(unknown))}", file=sys.stderr)
-        return 2
     keep_dir = os.environ.get("RUMMAGE_IMAGE_FIXTURES")
     root = Path(keep_dir) if keep_dir else Path(tempfile.mkdtemp(prefix="rmg-images-"))
     root.mkdir(parents=True, exist_ok=True)
     SESSION = fx.Session(root, rng, RUMMAGE, keep=bool(keep_dir))
-    print(f"1..{len(selected)}")
-    print(f"# rummage: {RUMMAGE}; seed {SEED} (RUMMAGE_TEST_SEED to repeat); fixtures in {root}")
-    failed = 0
-    home = os.getcwd()
     t_all = time.monotonic()
     try:
-        for n, fn in enumerate(selected, 1):
-            tmp = tempfile.mkdtemp(prefix=f"rmg-img-{fn.__name__}-")
-            t0 = time.monotonic()
-            os.chdir(tmp)
-            try:
-                fn(Path(tmp))
-                print(f"ok {n} - {fn.__name__}")
-            except Exception as ex:  # noqa: BLE001: every failure is reported, the run goes on
-                failed += 1
-                print(f"not ok {n} - {fn.__name__}")
-                if isinstance(ex, (AssertionError, fx.FixtureError)):
-                    detail = str(ex)
-                else:
-                    detail = traceback.format_exc()
-                for line in detail.splitlines():
-                    print(f"#   {line}")
-            finally:
-                os.chdir(home)
-                shutil.rmtree(tmp, ignore_errors=True)
-            if os.environ.get("RUMMAGE_TEST_TIMES"):
-                print(f"# {time.monotonic() - t0:.1f} s")
-            sys.stdout.flush()
+        return run_suite(TESTS, argv, "img", quiet=(AssertionError, fx.FixtureError),
+                         header=f"; fixtures in {root}")
     finally:
         built = ", ".join(f"{k} {v:.1f} s" for k, v in SESSION.times.items())
         print(f"# fixtures built in {sum(SESSION.times.values()):.1f} s ({built or 'none'}); "
               f"whole run {time.monotonic() - t_all:.1f} s")
         SESSION.close()
-    print(f"# {len(selected) - failed} passed, {failed} failed")
-    return 1 if failed else 0
-
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv))

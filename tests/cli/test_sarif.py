@@ -25,9 +25,6 @@ import shutil
 import string
 import subprocess
 import sys
-import tempfile
-import time
-import traceback
 import urllib.parse
 from pathlib import Path
 
@@ -36,6 +33,7 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "tests" / "images"))
 sys.path.insert(0, str(ROOT / "samples"))
+from test_cli import run_suite  # noqa: E402  (the shared TAP runner)
 from test_cli import RUMMAGE, SEED, check, expect_rc, parse_json, rng, run  # noqa: E402
 import fixtures as fx  # noqa: E402  (tests/images/fixtures.py: umoci helpers)
 from generate import checksummed  # noqa: E402  (samples/generate.py)
@@ -650,39 +648,7 @@ def golden_image_report(tmp):
 
 
 def main(argv):
-    only = set(argv[1:])
-    selected = [t for t in TESTS if not only or t.__name__ in only]
-    unknown = only - {t.__name__ for t in TESTS}
-    if unknown:
-        print(f"unknown test(s): {' '.join(sorted(unknown))}", file=sys.stderr)
-        return 2
-    print(f"1..{len(selected)}")
-    print(f"# rummage: {RUMMAGE}; seed {SEED} (RUMMAGE_TEST_SEED to repeat)")
-    failed = 0
-    home = os.getcwd()
-    for n, fn in enumerate(selected, 1):
-        tmp = tempfile.mkdtemp(prefix=f"rmg-sarif-{fn.__name__}-")
-        t0 = time.monotonic()
-        os.chdir(tmp)
-        try:
-            fn(Path(tmp))
-            print(f"ok {n} - {fn.__name__}")
-        except Exception as ex:  # noqa: BLE001: every failure is reported, the run goes on
-            failed += 1
-            print(f"not ok {n} - {fn.__name__}")
-            detail = str(ex) if isinstance(ex, (AssertionError, fx.FixtureError)) \
-                else traceback.format_exc()
-            for line in detail.splitlines():
-                print(f"#   {line}")
-        finally:
-            os.chdir(home)
-            shutil.rmtree(tmp, ignore_errors=True)
-        if os.environ.get("RUMMAGE_TEST_TIMES"):
-            print(f"# {time.monotonic() - t0:.1f} s")
-        sys.stdout.flush()
-    print(f"# {len(selected) - failed} passed, {failed} failed")
-    return 1 if failed else 0
-
+    return run_suite(TESTS, argv, "sarif", quiet=(AssertionError, fx.FixtureError))
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv))
