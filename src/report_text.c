@@ -64,6 +64,20 @@ static void put_safe(FILE *out, const char *s)
         rmg_fputs_safe(out, s, strlen(s));
 }
 
+/* "1 critical, 2 high)": the non-zero counts, most severe first, and the closing parenthesis. */
+static void put_severity_counts(FILE *out, const size_t by_sev[4])
+{
+    bool first = true;
+    for (int s = 3; s >= 0; s--) {
+        if (!by_sev[s])
+            continue;
+        fprintf(out, "%s%zu %s", first ? "" : ", ", by_sev[s],
+                rmg_severity_name((enum rmg_severity)s));
+        first = false;
+    }
+    fputc(')', out);
+}
+
 /* " · 1 error, 2 warnings (on stderr)" when there are any. */
 static void put_problem_counts(FILE *out, const struct rmg_results *r)
 {
@@ -270,21 +284,13 @@ void rmg_report_text(FILE *out, const struct rmg_results *r, const struct rmg_re
         fprintf(out, "%s%zu secret%s%s in %zu finding%s (", o->color ? BOLD : "", ng,
                 ng == 1 ? "" : "s", o->color ? RESET : "", r->n_findings,
                 r->n_findings == 1 ? "" : "s");
-        bool first = true;
-        for (int s = 3; s >= 0; s--) {
-            if (!by_sev[s])
-                continue;
-            fprintf(out, "%s%zu %s", first ? "" : ", ", by_sev[s],
-                    rmg_severity_name((enum rmg_severity)s));
-            first = false;
-        }
-        fputc(')', out);
+        put_severity_counts(out, by_sev);
         /* Where they are, when it is not all plain files: image states. */
         size_t by_state[RMG_STATE_CONTEXT + 1] = {0};
         for (size_t i = 0; i < r->n_findings; i++)
             by_state[r->findings[i].state]++;
         if (by_state[RMG_STATE_PRESENT] != r->n_findings) {
-            first = true;
+            bool first = true;
             fputs(" · ", out);
             for (int st = 0; st <= RMG_STATE_CONTEXT; st++) {
                 if (!by_state[st])
@@ -472,15 +478,7 @@ void rmg_report_context_text(FILE *out, const struct rmg_results *r,
     else {
         fprintf(out, "%s%zu finding%s in the build context%s (", o->color ? BOLD : "", counted,
                 counted == 1 ? "" : "s", o->color ? RESET : "");
-        bool first = true;
-        for (int s = 3; s >= 0; s--) {
-            if (!by_sev[s])
-                continue;
-            fprintf(out, "%s%zu %s", first ? "" : ", ", by_sev[s],
-                    rmg_severity_name((enum rmg_severity)s));
-            first = false;
-        }
-        fputc(')', out);
+        put_severity_counts(out, by_sev);
     }
     fprintf(out, " · %llu file%s, %s scanned in %.2f s", (unsigned long long)r->stats.files,
             r->stats.files == 1 ? "" : "s", bytes, r->stats.seconds);
