@@ -41,7 +41,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "images"))
 from test_cli import run_suite  # noqa: E402  (the shared TAP runner)
-from test_cli import (RUMMAGE, SEED, ALNUM, aws_key_id, check, checksummed, expect_rc,  # noqa: E402
+from test_cli import (RUMMAGE, ALNUM, aws_key_id, check, checksummed, expect_rc,  # noqa: E402
                       github_token, parse_json, private_key, rand, rng, run)
 import fixtures as fx  # noqa: E402  (tests/images/fixtures.py: sh, need, FixtureError)
 

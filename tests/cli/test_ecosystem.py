@@ -45,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "images"))
 from test_cli import run_suite  # noqa: E402  (the shared TAP runner)
-from test_cli import RUMMAGE, SEED, Result, check, github_token, write  # noqa: E402
+from test_cli import RUMMAGE, Result, check, github_token, write  # noqa: E402
 import fixtures as fx  # noqa: E402  (tests/images/fixtures.py: running_dockerd, Umoci, sh)
 
 ROOT = HERE.parents[1]

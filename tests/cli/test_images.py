@@ -21,19 +21,19 @@ deleted/overwritten; exit 1 on findings, 0 clean, 2 on input errors with partial
 import hashlib
 import json
 import os
-import platform
 import sys
 import tarfile
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "images"))
 from test_cli import run_suite  # noqa: E402  (the shared TAP runner)
-from test_cli import RUMMAGE, SEED, check, expect_rc, parse_json, rng, run  # noqa: E402
+from test_cli import RUMMAGE, check, expect_rc, parse_json, rng, run  # noqa: E402
+from image_checks import (err_text, errors_of, host_arch, layer_of, loc,  # noqa: E402
+                          same_findings)
 import fixtures as fx  # noqa: E402  (tests/images/fixtures.py)
 
 # ---------------------------------------------------------------------------- harness
@@ -73,39 +73,6 @@ def scan(target, *opts, rc=None, input=None, fmt="json"):
     return res, parse_json(res)
 
 
-def loc(f):
-    return f.get("location") or {}
-
-
-def layer_of(f):
-    lay = loc(f).get("layer")
-    return lay.get("index") if isinstance(lay, dict) else None
-
-
-def fkey(f):
-    """(rule, path, state, layer index, fingerprint) of a reported finding."""
-    return (f.get("rule"), loc(f).get("path"), f.get("state"), layer_of(f), f.get("fingerprint"))
-
-
-def ekey(e):
-    return (e["rule"], e["path"], e["state"], e.get("layer"), e["fingerprint"])
-
-
-def show(keys):
-    return "\n".join(f"    {r} {p} {s} layer={lay} fp={(fp or '')[:12]}" + (f" x{n}" if n > 1 else "")
-                     for (r, p, s, lay, fp), n in sorted(keys.items(), key=str)) or "    (none)"
-
-
-def same_findings(doc, expect, res, what):
-    """The findings are exactly the expected ones (as a multiset of fkey)."""
-    got = Counter(fkey(f) for f in doc.get("findings", []))
-    want = Counter(ekey(e) for e in expect)
-    missing, extra = want - got, got - want
-    check(not missing and not extra,
-          f"{what}: findings differ from the expected ones\n  missing:\n{show(missing)}\n"
-          f"  unexpected:\n{show(extra)}", res)
-
-
 def find(doc, fingerprint, path=None):
     return [f for f in doc.get("findings", []) if f.get("fingerprint") == fingerprint
             and (path is None or loc(f).get("path") == path)]
@@ -122,14 +89,6 @@ def one(doc, e, res):
     check(len(fs) == 1, f"expected one {e['rule']} finding at {e['path']} (fingerprint "
                         f"{e['fingerprint'][:12]}), got {len(fs)}", res)
     return fs[0]
-
-
-def errors_of(doc, level=None):
-    return [x for x in doc.get("errors", []) if level is None or x.get("level") == level]
-
-
-def err_text(x):
-    return " ".join(str(x.get(k, "")) for k in ("target", "path", "message"))
 
 
 def check_changed(f, e, res):
@@ -157,11 +116,6 @@ def check_layer_finding(f, e, res, created_by=True):
           f"{where}: line:column {loc(f).get('line')}:{loc(f).get('column')}, expected "
           f"{e['line']}:{e['column']} (as in the plain file)", res)
     check_changed(f, e, res)
-
-
-def host_arch():
-    m = platform.machine().lower()
-    return {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(m, m)
 
 
 def norm_image(name):

@@ -26,7 +26,6 @@ import base64
 import gzip
 import json
 import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -38,7 +37,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "images"))
 from test_cli import run_suite  # noqa: E402  (the shared TAP runner)
-from test_cli import RUMMAGE, SEED, check, expect_rc, parse_json, rng, run  # noqa: E402
+from test_cli import RUMMAGE, check, expect_rc, parse_json, rng, run  # noqa: E402
+from image_checks import (ekey, err_text, errors_of, fkey, host_arch, loc,  # noqa: E402
+                          same_findings, show)
 import fixtures as fx  # noqa: E402  (tests/images/fixtures.py)
 import registry as rg  # noqa: E402  (tests/images/registry.py)
 
@@ -83,57 +84,12 @@ def scan(target, *opts, rc=None, env=None, fmt="json", never=()):
     return res, (parse_json(res) if fmt == "json" else None)
 
 
-def loc(f):
-    return f.get("location") or {}
-
-
-def layer_of(f):
-    lay = loc(f).get("layer")
-    return lay.get("index") if isinstance(lay, dict) else None
-
-
-def fkey(f):
-    return (f.get("rule"), loc(f).get("path"), f.get("state"), layer_of(f), f.get("fingerprint"))
-
-
-def ekey(e):
-    return (e["rule"], e["path"], e["state"], e.get("layer"), e["fingerprint"])
-
-
-def show(keys):
-    return "\n".join(f"    {r} {p} {s} layer={lay} fp={(fp or '')[:12]}"
-                     + (f" x{n}" if n > 1 else "")
-                     for (r, p, s, lay, fp), n in sorted(keys.items(), key=str)) or "    (none)"
-
-
-def same_findings(doc, expect, res, what):
-    got = Counter(fkey(f) for f in doc.get("findings", []))
-    want = Counter(ekey(e) for e in expect)
-    missing, extra = want - got, got - want
-    check(not missing and not extra,
-          f"{what}: findings differ from the expected ones\n  missing:\n{show(missing)}\n"
-          f"  unexpected:\n{show(extra)}", res)
-
-
 def same_as(doc, other, res, what):
     got = Counter(fkey(f) for f in doc.get("findings", []))
     want = Counter(fkey(f) for f in other.get("findings", []))
     check(got == want, f"{what}: findings differ\n  only in the registry scan:\n"
                        f"{show(got - want)}\n  only in the OCI layout scan:\n{show(want - got)}",
           res)
-
-
-def errors_of(doc, level=None):
-    return [x for x in doc.get("errors", []) if level is None or x.get("level") == level]
-
-
-def err_text(x):
-    return " ".join(str(x.get(k, "")) for k in ("target", "path", "message"))
-
-
-def host_arch():
-    m = platform.machine().lower()
-    return {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(m, m)
 
 
 def started(thing):

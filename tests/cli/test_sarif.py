@@ -34,7 +34,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "tests" / "images"))
 sys.path.insert(0, str(ROOT / "samples"))
 from test_cli import run_suite  # noqa: E402  (the shared TAP runner)
-from test_cli import RUMMAGE, SEED, check, expect_rc, parse_json, rng, run  # noqa: E402
+from test_cli import check, expect_rc, parse_json, rng, run  # noqa: E402
 import fixtures as fx  # noqa: E402  (tests/images/fixtures.py: umoci helpers)
 from generate import checksummed  # noqa: E402  (samples/generate.py)
 
