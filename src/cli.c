@@ -813,7 +813,7 @@ static int scan_and_report(const struct rmg_config *c, enum rmg_command cmd)
     }
     bool failed_input = st >= RMG_EINPUT;
     for (size_t i = 0; i < res.n_errors; i++)
-        failed_input = failed_input || res.errors[i].status >= RMG_EINPUT;
+        failed_input = failed_input || !rmg_error_is_warning(&res.errors[i]);
     bool over = false;
     for (size_t i = 0; i < res.n_findings; i++) {
         const struct rmg_finding *f = &res.findings[i];

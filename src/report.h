@@ -30,6 +30,19 @@ void rmg_report_context_text(FILE *out, const struct rmg_results *r,
                              const struct rmg_report_opts *o);
 /* The JSON report (docs/output.md). Returns false on out of memory. */
 bool rmg_report_json(FILE *out, const struct rmg_results *r, const struct rmg_report_opts *o);
+/* Is this error only a warning (the scan went on, the exit code is not 2)? Every report
+ * and the exit code decide it the same way. */
+static inline bool rmg_error_is_warning(const struct rmg_error *e)
+{
+    return e->status <= RMG_SKIP;
+}
+
+/* The JSON report's pieces, shared by the JSON Lines report: {"name","version","rules"},
+ * one error object, and the stats object. NULL on out of memory. */
+cJSON *rmg_report_tool_json(const struct rmg_report_opts *o);
+cJSON *rmg_report_error_json(const struct rmg_error *e);
+cJSON *rmg_report_stats_json(const struct rmg_results *r, const struct rmg_report_opts *o);
+
 /* A JSON string from untrusted text: valid UTF-8 passes, each invalid byte becomes the text
  * \xHH; NULL gives JSON null. For every JSON-based report. */
 cJSON *rmg_json_string(const char *s);

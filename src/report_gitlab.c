@@ -416,7 +416,7 @@ bool rmg_report_gitlab(FILE *out, const struct rmg_results *r, const struct rmg_
         cJSON *ms = cJSON_AddArrayToObject(scan, "messages");
         for (size_t i = 0; i < r->n_errors; i++) {
             const struct rmg_error *e = &r->errors[i];
-            bool warning = e->status == RMG_WARN || e->status == RMG_SKIP;
+            bool warning = rmg_error_is_warning(e);
             failed = failed || !warning;
             struct rmg_buf m = {0};
             rmg_buf_puts(&m, warning ? "warning: " : "error: ");

@@ -126,36 +126,50 @@ cJSON *rmg_report_finding_json(const struct rmg_finding *f, const struct rmg_rep
     return j;
 }
 
-bool rmg_report_json(FILE *out, const struct rmg_results *r, const struct rmg_report_opts *o)
+cJSON *rmg_report_tool_json(const struct rmg_report_opts *o)
 {
-    cJSON *root = cJSON_CreateObject();
-    if (!root)
-        return false;
-    cJSON *tool = cJSON_AddObjectToObject(root, "tool");
+    cJSON *tool = cJSON_CreateObject();
     cJSON_AddStringToObject(tool, "name", "rummage");
     cJSON_AddStringToObject(tool, "version", RMG_VERSION);
     if (o->rules)
         cJSON_AddStringToObject(tool, "rules", rmg_rules_hash(o->rules));
-    cJSON *fs = cJSON_AddArrayToObject(root, "findings");
-    for (size_t i = 0; i < r->n_findings; i++)
-        cJSON_AddItemToArray(fs, rmg_report_finding_json(&r->findings[i], o));
-    cJSON *es = cJSON_AddArrayToObject(root, "errors");
-    for (size_t i = 0; i < r->n_errors; i++) {
-        const struct rmg_error *e = &r->errors[i];
-        cJSON *j = cJSON_CreateObject();
-        cJSON_AddItemToObject(j, "target", rmg_json_string(e->target));
-        cJSON_AddItemToObject(j, "path", rmg_json_string(e->path));
-        cJSON_AddItemToObject(j, "message", rmg_json_string(e->message));
-        cJSON_AddStringToObject(j, "level", e->status == RMG_WARN || e->status == RMG_SKIP
-                                                ? "warning" : "error");
-        cJSON_AddItemToArray(es, j);
-    }
-    cJSON *st = cJSON_AddObjectToObject(root, "stats");
+    return tool;
+}
+
+cJSON *rmg_report_error_json(const struct rmg_error *e)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddItemToObject(j, "target", rmg_json_string(e->target));
+    cJSON_AddItemToObject(j, "path", rmg_json_string(e->path));
+    cJSON_AddItemToObject(j, "message", rmg_json_string(e->message));
+    cJSON_AddStringToObject(j, "level", rmg_error_is_warning(e) ? "warning" : "error");
+    return j;
+}
+
+cJSON *rmg_report_stats_json(const struct rmg_results *r, const struct rmg_report_opts *o)
+{
+    cJSON *st = cJSON_CreateObject();
     cJSON_AddNumberToObject(st, "files", (double)r->stats.files);
     cJSON_AddNumberToObject(st, "bytes", (double)r->stats.bytes);
     cJSON_AddNumberToObject(st, "skipped", (double)r->stats.skipped);
     cJSON_AddNumberToObject(st, "suppressed", (double)o->suppressed);
     cJSON_AddNumberToObject(st, "baselined", (double)o->baselined);
     cJSON_AddNumberToObject(st, "seconds", (double)(long long)(r->stats.seconds * 1000) / 1000.0);
+    return st;
+}
+
+bool rmg_report_json(FILE *out, const struct rmg_results *r, const struct rmg_report_opts *o)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (!root)
+        return false;
+    cJSON_AddItemToObject(root, "tool", rmg_report_tool_json(o));
+    cJSON *fs = cJSON_AddArrayToObject(root, "findings");
+    for (size_t i = 0; i < r->n_findings; i++)
+        cJSON_AddItemToArray(fs, rmg_report_finding_json(&r->findings[i], o));
+    cJSON *es = cJSON_AddArrayToObject(root, "errors");
+    for (size_t i = 0; i < r->n_errors; i++)
+        cJSON_AddItemToArray(es, rmg_report_error_json(&r->errors[i]));
+    cJSON_AddItemToObject(root, "stats", rmg_report_stats_json(r, o));
     return rmg_json_put(out, root, true);
 }

@@ -37,11 +37,6 @@ static bool put_line(FILE *out, cJSON *obj, const char *kind)
     return rmg_json_put(out, obj, false);
 }
 
-static bool is_warning(const struct rmg_error *e)
-{
-    return e->status == RMG_WARN || e->status == RMG_SKIP;
-}
-
 bool rmg_report_jsonl(FILE *out, const struct rmg_results *r, const struct rmg_report_opts *o)
 {
     return rmg_report_jsonl_lines(out, r, o) && rmg_report_jsonl_summary(out, r, o);
@@ -54,18 +49,9 @@ bool rmg_report_jsonl_lines(FILE *out, const struct rmg_results *r,
         if (!put_line(out, rmg_report_finding_json(&r->findings[i], o), "finding"))
             return false;
 
-    for (size_t i = 0; i < r->n_errors; i++) {
-        const struct rmg_error *e = &r->errors[i];
-        cJSON *j = cJSON_CreateObject();
-        if (!j)
+    for (size_t i = 0; i < r->n_errors; i++)
+        if (!put_line(out, rmg_report_error_json(&r->errors[i]), "error"))
             return false;
-        cJSON_AddItemToObject(j, "target", rmg_json_string(e->target));
-        cJSON_AddItemToObject(j, "path", rmg_json_string(e->path));
-        cJSON_AddItemToObject(j, "message", rmg_json_string(e->message));
-        cJSON_AddStringToObject(j, "level", is_warning(e) ? "warning" : "error");
-        if (!put_line(out, j, "error"))
-            return false;
-    }
     return true;
 }
 
@@ -74,24 +60,14 @@ bool rmg_report_jsonl_summary(FILE *out, const struct rmg_results *r,
 {
     size_t n_warnings = 0;
     for (size_t i = 0; i < r->n_errors; i++)
-        n_warnings += is_warning(&r->errors[i]);
+        n_warnings += rmg_error_is_warning(&r->errors[i]);
     cJSON *s = cJSON_CreateObject();
     if (!s)
         return false;
-    cJSON *tool = cJSON_AddObjectToObject(s, "tool");
-    cJSON_AddStringToObject(tool, "name", "rummage");
-    cJSON_AddStringToObject(tool, "version", RMG_VERSION);
-    if (o->rules)
-        cJSON_AddStringToObject(tool, "rules", rmg_rules_hash(o->rules));
+    cJSON_AddItemToObject(s, "tool", rmg_report_tool_json(o));
     cJSON_AddNumberToObject(s, "findings", (double)r->n_findings);
     cJSON_AddNumberToObject(s, "errors", (double)(r->n_errors - n_warnings));
     cJSON_AddNumberToObject(s, "warnings", (double)n_warnings);
-    cJSON *st = cJSON_AddObjectToObject(s, "stats");
-    cJSON_AddNumberToObject(st, "files", (double)r->stats.files);
-    cJSON_AddNumberToObject(st, "bytes", (double)r->stats.bytes);
-    cJSON_AddNumberToObject(st, "skipped", (double)r->stats.skipped);
-    cJSON_AddNumberToObject(st, "suppressed", (double)o->suppressed);
-    cJSON_AddNumberToObject(st, "baselined", (double)o->baselined);
-    cJSON_AddNumberToObject(st, "seconds", (double)(long long)(r->stats.seconds * 1000) / 1000.0);
+    cJSON_AddItemToObject(s, "stats", rmg_report_stats_json(r, o));
     return put_line(out, s, "summary");
 }

@@ -100,11 +100,6 @@ static bool source_date(char out[32])
            strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
 }
 
-static bool is_warning(const struct rmg_error *e)
-{
-    return e->status == RMG_WARN || e->status == RMG_SKIP;
-}
-
 static bool from_image(const struct rmg_finding *f)
 {
     return f->loc.layer_index >= 0 || f->state == RMG_STATE_CONFIG;
@@ -251,7 +246,7 @@ static void finding_case(struct rmg_buf *b, const struct rmg_finding *f,
 
 static void error_case(struct rmg_buf *b, const struct rmg_error *e, const char *suite)
 {
-    bool warning = is_warning(e);
+    bool warning = rmg_error_is_warning(e);
     struct rmg_buf t = {0};
     rmg_buf_puts(&t, warning ? "warning: " : "error: ");
     rmg_buf_puts(&t, e->path ? e->path : e->target ? e->target : "");
@@ -360,7 +355,7 @@ bool rmg_report_junit(FILE *out, const struct rmg_results *r, const struct rmg_r
         if (ok) {
             eidx[i] = k;
             s[k].n_errs++;
-            if (is_warning(&r->errors[i]))
+            if (rmg_error_is_warning(&r->errors[i]))
                 s[k].skipped++;
             else
                 s[k].errors++;

@@ -589,7 +589,7 @@ static cJSON *invocation(const struct rmg_results *r, const struct rmg_report_op
     cJSON *notes = cJSON_CreateArray();
     for (size_t i = 0; i < r->n_errors; i++) {
         const struct rmg_error *e = &r->errors[i];
-        bool error = e->status >= RMG_EINPUT;
+        bool error = !rmg_error_is_warning(e);
         ok = ok && !error;
         struct rmg_buf b = {0};
         put_text(&b, e->target, 0);

@@ -83,7 +83,7 @@ static void put_problem_counts(FILE *out, const struct rmg_results *r)
 {
     size_t errors = 0;
     for (size_t i = 0; i < r->n_errors; i++)
-        errors += r->errors[i].status >= RMG_EINPUT;
+        errors += !rmg_error_is_warning(&r->errors[i]);
     size_t warnings = r->n_errors - errors;
     if (!r->n_errors)
         return;
@@ -372,7 +372,7 @@ void rmg_report_errors(FILE *out, const struct rmg_results *r)
 {
     for (size_t i = 0; i < r->n_errors; i++) {
         const struct rmg_error *e = &r->errors[i];
-        fputs(e->status <= RMG_SKIP ? "rummage: warning: " : "rummage: error: ", out);
+        fputs(rmg_error_is_warning(e) ? "rummage: warning: " : "rummage: error: ", out);
         put_safe(out, e->target);
         if (e->path) {
             fputs(": ", out);
