@@ -447,9 +447,9 @@ enum rmg_status rmg_source_image_stream(const struct rmg_scan_ctx *ctx, const ch
 /* ---- OCI layout directories ------------------------------------------------------------ */
 
 struct dir_source {
-    struct rmg_image_source base; /* first: the callbacks get this pointer */
+    struct rmg_ondemand_source od; /* first: the callbacks get this pointer */
     const char *dir;
-    struct reader *r;
+    size_t max_json;
 };
 
 static char *dir_path(const struct dir_source *d, const char *name)
@@ -469,7 +469,7 @@ static struct rmg_blob *dir_get_json(struct rmg_image_source *src, const char *n
     char *path = dir_path(d, name);
     char *data = NULL;
     size_t len = 0;
-    bool ok = path && rmg_read_file(path, d->r->ctx->limits.max_json, &data, &len, err, errlen);
+    bool ok = path && rmg_read_file(path, d->max_json, &data, &len, err, errlen);
     free(path);
     if (!ok)
         return NULL;
@@ -492,64 +492,26 @@ static struct rmg_blob *dir_get_layer(struct rmg_image_source *src, const char *
         return b;
     char *path = dir_path(d, name);
     int fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) : -1;
+    free(path);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         rmg_fmt(err, errlen, "%s: %s", name, fd < 0 ? strerror(errno) : "not a regular file");
         if (fd >= 0)
             close(fd);
-        free(path);
         return NULL;
     }
-    free(path);
-    if (!b && !(b = rmg_blobs_add(&src->blobs, name))) {
-        close(fd);
-        rmg_fmt(err, errlen, "out of memory");
-        return NULL;
-    }
-    int id = b->id;
-    b->layer = true;
-    b->size = (uint64_t)st.st_size;
-    b->paths = rmg_pathset_new();
-    struct archive *a = rmg_layer_reader_new(false);
-    if (!b->paths || !a) {
-        close(fd);
-        if (a)
-            archive_read_free(a);
-        rmg_fmt(err, errlen, "out of memory");
-        return NULL;
-    }
-    progress(d->r, name, (uint64_t)st.st_size);
-    if (archive_read_open_fd(a, fd, READ_SIZE) != ARCHIVE_OK)
-        reader_error(d->r, RMG_EINPUT, name, "cannot open layer: %s", archive_error_string(a));
-    else
-        rmg_layer_walk(&d->r->walker, a, name, id, (uint64_t)st.st_size, src->blobs.v[id].paths);
-    archive_read_free(a);
+    b = rmg_source_image_walk_fd(&d->od, name, fd, (uint64_t)st.st_size, err, errlen);
     close(fd);
-    return &src->blobs.v[id];
+    return b;
 }
 
 enum rmg_status rmg_source_image_oci_dir(const struct rmg_scan_ctx *ctx, const char *target,
                                          const char *dir, const char *ref,
                                          struct rmg_results *out)
 {
-    struct rmg_results tmp;
-    rmg_results_init(&tmp);
-    struct reader r;
-    struct rmg_pool *pool;
-    struct rmg_scanner *sc;
-    struct dir_source d = {.base = {.get_json = dir_get_json, .get_layer = dir_get_layer},
-                           .dir = dir, .r = &r};
-    bool ok = reader_init(&r, ctx, &d.base, target, &tmp, &pool, &sc);
-    enum rmg_status st = RMG_OK;
-    struct rmg_image_set *set = NULL;
-    if (!ok) {
-        rmg_results_add_error(out, RMG_ENOMEM, target, NULL, "out of memory");
-        st = RMG_ENOMEM;
-    } else {
-        struct rmg_image_select sel = {ref, ctx->platform, ctx->all_platforms};
-        st = rmg_image_plan(&d.base, &sel, &tmp, &set);
-    }
-    return reader_close(&r, pool, sc, set, out, st);
+    struct dir_source d = {.od = {.base = {.get_json = dir_get_json, .get_layer = dir_get_layer}},
+                           .dir = dir, .max_json = ctx->limits.max_json};
+    return rmg_source_image_ondemand(ctx, target, &d.od, ref, out);
 }
 
 /* ---- on-demand sources of other modules ------------------------------------------------- */
