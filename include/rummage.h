@@ -11,6 +11,7 @@
 #ifndef RUMMAGE_H
 #define RUMMAGE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -187,6 +188,10 @@ enum rmg_status rmg_results_add_error(struct rmg_results *r, enum rmg_status sta
                                       const char *target, const char *path,
                                       const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* The same with a va_list, for a module's own error helper. */
+enum rmg_status rmg_results_add_errorv(struct rmg_results *r, enum rmg_status status,
+                                       const char *target, const char *path, const char *fmt,
+                                       va_list ap) __attribute__((format(printf, 5, 0)));
 /* Sorts findings by target, path, offset, rule id and errors by target, path: the order every
  * report uses. */
 void rmg_results_sort(struct rmg_results *r);

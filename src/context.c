@@ -131,12 +131,10 @@ static void run_error(struct run *r, enum rmg_status st, const char *path, const
     __attribute__((format(printf, 4, 5)));
 static void run_error(struct run *r, enum rmg_status st, const char *path, const char *fmt, ...)
 {
-    char msg[768];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    rmg_results_add_errorv(r->out, st, r->target, path, fmt, ap);
     va_end(ap);
-    rmg_results_add_error(r->out, st, r->target, path, "%s", msg);
     if (st > r->worst)
         r->worst = st;
 }

@@ -191,17 +191,14 @@ enum rmg_status rmg_results_add_finding(struct rmg_results *r, struct rmg_findin
     return RMG_OK;
 }
 
-enum rmg_status rmg_results_add_error(struct rmg_results *r, enum rmg_status status,
-                                      const char *target, const char *path, const char *fmt,
-                                      ...)
+enum rmg_status rmg_results_add_errorv(struct rmg_results *r, enum rmg_status status,
+                                       const char *target, const char *path, const char *fmt,
+                                       va_list ap)
 {
     if (!reserve((void **)&r->errors, &r->cap_errors, r->n_errors + 1, sizeof *r->errors))
         return RMG_ENOMEM;
     char small[1024];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
     struct rmg_error *e = &r->errors[r->n_errors];
     e->status = status;
     e->target = rmg_strdup(target ? target : "");
@@ -213,6 +210,17 @@ enum rmg_status rmg_results_add_error(struct rmg_results *r, enum rmg_status sta
     }
     r->n_errors++;
     return RMG_OK;
+}
+
+enum rmg_status rmg_results_add_error(struct rmg_results *r, enum rmg_status status,
+                                      const char *target, const char *path, const char *fmt,
+                                      ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum rmg_status st = rmg_results_add_errorv(r, status, target, path, fmt, ap);
+    va_end(ap);
+    return st;
 }
 
 static int cmp_nullable(const char *a, const char *b)

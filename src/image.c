@@ -204,12 +204,10 @@ static void plan_error(struct planner *p, enum rmg_status st, const char *path, 
 static void plan_error(struct planner *p, enum rmg_status st, const char *path, const char *fmt,
                        ...)
 {
-    char msg[768];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    rmg_results_add_errorv(p->out, st, p->src->target, path, fmt, ap);
     va_end(ap);
-    rmg_results_add_error(p->out, st, p->src->target, path, "%s", msg);
     if (st > p->worst)
         p->worst = st;
 }

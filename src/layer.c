@@ -168,14 +168,12 @@ static void note(struct walk *k, enum rmg_status st, const char *path, const cha
     __attribute__((format(printf, 4, 5)));
 static void note(struct walk *k, enum rmg_status st, const char *path, const char *fmt, ...)
 {
-    char msg[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     struct rmg_buf where = {0};
     rmg_buf_printf(&where, "%s%s%s", k->layer, path ? ":" : "", path ? path : "");
-    rmg_results_add_error(k->w->out, st, k->w->target, where.data, "%s", msg);
+    va_list ap;
+    va_start(ap, fmt);
+    rmg_results_add_errorv(k->w->out, st, k->w->target, where.data, fmt, ap);
+    va_end(ap);
     rmg_buf_free(&where);
     if (st > k->worst)
         k->worst = st;

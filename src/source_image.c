@@ -163,12 +163,10 @@ static void reader_error(struct reader *r, enum rmg_status st, const char *path,
 static void reader_error(struct reader *r, enum rmg_status st, const char *path,
                          const char *fmt, ...)
 {
-    char msg[768];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    rmg_results_add_errorv(r->tmp, st, r->src->target, path, fmt, ap);
     va_end(ap);
-    rmg_results_add_error(r->tmp, st, r->src->target, path, "%s", msg);
     if (st > r->worst)
         r->worst = st;
 }
@@ -523,12 +521,13 @@ struct rmg_source_reader {
 void rmg_source_image_error(struct rmg_ondemand_source *src, enum rmg_status st,
                             const char *path, const char *fmt, ...)
 {
-    char msg[768];
+    struct reader *r = &src->reader->r;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    rmg_results_add_errorv(r->tmp, st, r->src->target, path, fmt, ap);
     va_end(ap);
-    reader_error(&src->reader->r, st, path, "%s", msg);
+    if (st > r->worst)
+        r->worst = st;
 }
 
 struct rmg_blob *rmg_source_image_walk_fd(struct rmg_ondemand_source *src, const char *name,

@@ -527,12 +527,10 @@ static void session_warn(struct session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void session_warn(struct session *s, const char *fmt, ...)
 {
-    char msg[768];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    rmg_results_add_errorv(s->out, RMG_WARN, s->target, NULL, fmt, ap);
     va_end(ap);
-    rmg_results_add_error(s->out, RMG_WARN, s->target, NULL, "%s", msg);
 }
 
 static void set_authorization(struct session *s, char *line)
