@@ -208,6 +208,10 @@ enum rmg_status rmg_results_add_finding(struct rmg_results *r, struct rmg_findin
 /* Advice that fits where a finding was (a deleted file that still ships, the image config, a
  * layer), to go with the rule's remedy; NULL for a plain file. Static string. */
 const char *rmg_state_remedy(const struct rmg_finding *f);
+/* Replaces every occurrence of f's secret in the string *s (malloc'd; replaced) by its
+ * redacted form: text quoted from the scanned data (a history step, a Dockerfile line) must not
+ * carry a secret that was found in it. Leaves *s as it is on out of memory. */
+void rmg_redact_in(char **s, const struct rmg_finding *f);
 /* The redacted form of a secret: a short prefix, an ellipsis and the length, e.g.
  * "ghp_…(40)". Writes a NUL-terminated string into out. */
 void rmg_redact(const char *secret, size_t len, char *out, size_t outlen);

@@ -749,26 +749,6 @@ static void run_checks(struct run *r, size_t n_file_findings)
 
 /* ---- no secret in what is copied from the Dockerfile --------------------------------- */
 
-static void redact_one(char **s, const struct rmg_finding *g)
-{
-    if (!*s || !g->secret_len || !memmem(*s, strlen(*s), g->secret, g->secret_len))
-        return;
-    char red[128];
-    rmg_redact(g->secret, g->secret_len, red, sizeof red);
-    struct rmg_buf b = {0};
-    const char *p = *s, *hit;
-    while ((hit = memmem(p, strlen(p), g->secret, g->secret_len))) {
-        rmg_buf_append(&b, p, (size_t)(hit - p));
-        rmg_buf_puts(&b, red);
-        p = hit + g->secret_len;
-    }
-    rmg_buf_puts(&b, p);
-    if (b.data) {
-        free(*s);
-        *s = b.data;
-    }
-}
-
 /* Instructions are quoted in notes and `dockerfile` entries: a secret found in the Dockerfile
  * must not come back through them. Every secret of this context is redacted in every copy. */
 static void redact_quotes(struct run *r)
@@ -777,9 +757,9 @@ static void redact_quotes(struct run *r)
         struct rmg_finding *f = &r->out->findings[i];
         for (size_t j = r->first; j < r->out->n_findings; j++) {
             const struct rmg_finding *g = &r->out->findings[j];
-            redact_one(&f->note, g);
+            rmg_redact_in(&f->note, g);
             for (size_t c = 0; c < f->n_copies; c++)
-                redact_one(&f->copies[c].instruction, g);
+                rmg_redact_in(&f->copies[c].instruction, g);
         }
     }
 }

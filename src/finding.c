@@ -1,5 +1,5 @@
 /* finding.c: findings, errors and results: ownership, merging, ordering, redaction. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* memmem */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,4 +330,24 @@ void rmg_redact(const char *secret, size_t len, char *out, size_t outlen)
         }
     }
     rmg_fmt(out, outlen, "%.*s…(%zu)", (int)show, secret, len);
+}
+
+void rmg_redact_in(char **s, const struct rmg_finding *f)
+{
+    if (!*s || f->secret_len == 0 || !memmem(*s, strlen(*s), f->secret, f->secret_len))
+        return;
+    char red[128];
+    rmg_redact(f->secret, f->secret_len, red, sizeof red);
+    struct rmg_buf b = {0};
+    const char *p = *s, *hit;
+    while ((hit = memmem(p, strlen(p), f->secret, f->secret_len))) {
+        rmg_buf_append(&b, p, (size_t)(hit - p));
+        rmg_buf_puts(&b, red);
+        p = hit + f->secret_len;
+    }
+    rmg_buf_puts(&b, p);
+    if (b.data) {
+        free(*s);
+        *s = b.data;
+    }
 }

@@ -801,27 +801,6 @@ static void set_state(const struct rmg_image_source *src, const struct image *im
     free(top);
 }
 
-/* Replaces every occurrence of f's secret in *s by its redacted form. */
-static void redact_in(char **s, const struct rmg_finding *f)
-{
-    if (!*s || f->secret_len == 0 || !memmem(*s, strlen(*s), f->secret, f->secret_len))
-        return;
-    char red[128];
-    rmg_redact(f->secret, f->secret_len, red, sizeof red);
-    struct rmg_buf b = {0};
-    const char *p = *s, *hit;
-    while ((hit = memmem(p, strlen(p), f->secret, f->secret_len))) {
-        rmg_buf_append(&b, p, (size_t)(hit - p));
-        rmg_buf_puts(&b, red);
-        p = hit + f->secret_len;
-    }
-    rmg_buf_puts(&b, p);
-    if (b.data) {
-        free(*s);
-        *s = b.data;
-    }
-}
-
 /* The walker named a damaged layer by its blob ("blobs/sha256/HEX:/path"); once the images
  * are known, say which layer that is: "layer 1 of app:1.0 (blobs/sha256/HEX):/path". */
 static void name_layers_in_errors(const struct rmg_image_set *set,
@@ -877,7 +856,7 @@ enum rmg_status rmg_image_resolve(struct rmg_image_set *set, struct rmg_image_so
         for (size_t k = first; k < out->n_findings; k++)
             if (strncmp(out->findings[k].loc.path, "history[", 8) == 0)
                 for (size_t j = 0; j < set->v[i].n_layers; j++)
-                    redact_in(&set->v[i].layers[j].created_by, &out->findings[k]);
+                    rmg_redact_in(&set->v[i].layers[j].created_by, &out->findings[k]);
     }
     /* Group the walker's findings by blob, then copy each group to every layer holding it. */
     struct rmg_results *lr = layer_results;
