@@ -115,15 +115,7 @@ static size_t to_socket(char *data, size_t size, size_t n, void *ud)
         collect(data, size, n, &t->error_body);
         return len;
     }
-    for (size_t off = 0; off < len;) {
-        ssize_t w = send(t->fd, data + off, len - off, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return 0; /* the reader stopped: abort the transfer */
-        off += (size_t)w;
-    }
-    return len;
+    return rmg_send_all(t->fd, data, len) ? len : 0; /* 0: the reader stopped, abort */
 }
 
 static void *transfer_main(void *arg)

@@ -1332,15 +1332,7 @@ static bool to_socket(void *ud, const char *data, size_t len)
     if (!EVP_DigestUpdate(t->md, data, len))
         t->hash_ok = false;
     t->bytes += len;
-    for (size_t off = 0; off < len;) {
-        ssize_t w = send(t->fd, data + off, len - off, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return false; /* the reader stopped: abort the transfer */
-        off += (size_t)w;
-    }
-    return true;
+    return rmg_send_all(t->fd, data, len); /* false: the reader stopped, abort */
 }
 
 static void *transfer_main(void *arg)

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -258,4 +259,18 @@ double rmg_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+bool rmg_send_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    for (size_t off = 0; off < len;) {
+        ssize_t w = send(fd, p + off, len - off, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return false;
+        off += (size_t)w;
+    }
+    return true;
 }

@@ -45,6 +45,10 @@ bool rmg_buf_put_safe(struct rmg_buf *b, const char *s, size_t len);
  * valid UTF-8 (overlong, surrogate, above U+10FFFF, truncated, stray continuation). */
 size_t rmg_utf8_seq_len(const unsigned char *s, size_t n);
 
+/* Sends all of data on a socket without SIGPIPE (a stream a reader thread consumes). False
+ * when the reader has closed its end, or on another error. */
+bool rmg_send_all(int fd, const void *data, size_t len);
+
 /* Monotonic seconds. */
 double rmg_now(void);
 
