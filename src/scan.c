@@ -139,27 +139,9 @@ static enum rmg_status scan_stdin(const struct rmg_scan_ctx *ctx, struct rmg_sca
     } else if (rmg_layer_is_tar(head, (size_t)n)) {
         st = rmg_source_image_stream(ctx, "-", 0, head, (size_t)n, NULL, NULL, out);
     } else {
+        /* Plain bytes: the head first, then the rest. */
         struct rmg_location loc = {.target = (char *)"-", .path = (char *)"-", .layer_index = -1};
-        {
-            /* Plain bytes: the head first, then the rest. */
-            st = rmg_scanner_begin(sc, &loc, out);
-            if (st == RMG_OK)
-                st = rmg_scanner_feed(sc, head, (size_t)n);
-            while (st == RMG_OK && (size_t)n == HEAD_MAX) {
-                ssize_t m = rmg_read_head(0, head, HEAD_MAX);
-                if (m < 0) {
-                    rmg_results_add_error(out, RMG_EINPUT, "-", "-", "read: %s", strerror(errno));
-                    st = RMG_EINPUT;
-                    break;
-                }
-                if (m == 0)
-                    break;
-                st = rmg_scanner_feed(sc, head, (size_t)m);
-            }
-            enum rmg_status st2 = rmg_scanner_end(sc);
-            if (st2 > st)
-                st = st2;
-        }
+        st = rmg_source_scan_fd(sc, 0, head, (size_t)n, &loc, out);
     }
     free(head);
     return st;
@@ -191,10 +173,16 @@ static enum rmg_status scan_path(const struct rmg_scan_ctx *ctx, struct rmg_scan
     } else {
         struct rmg_location loc = {.target = (char *)target, .path = (char *)target,
                                    .layer_index = -1};
-        /* A file the user named is read even through a symlink. */
-        res = rmg_source_scan_path(sc, target, true, &loc, out);
-        if (res == RMG_SKIP)
-            res = RMG_OK;
+        if (n >= 0) {
+            /* Any other file: the rest of it after the head already read. */
+            res = rmg_source_scan_fd(sc, fd, head, (size_t)n, &loc, out);
+        } else {
+            /* It could not be opened or read: the file source says why. A file the user
+             * named is read even through a symlink. */
+            res = rmg_source_scan_path(sc, target, true, &loc, out);
+            if (res == RMG_SKIP)
+                res = RMG_OK;
+        }
     }
     if (fd >= 0)
         close(fd);

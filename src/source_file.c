@@ -23,13 +23,16 @@
 #define MAX_DEPTH 256
 #define MAX_PATH_LEN 4096
 
-enum rmg_status rmg_source_scan_fd(struct rmg_scanner *sc, int fd,
-                                   const struct rmg_location *loc, struct rmg_results *out)
+enum rmg_status rmg_source_scan_fd(struct rmg_scanner *sc, int fd, const void *head,
+                                   size_t head_len, const struct rmg_location *loc,
+                                   struct rmg_results *out)
 {
     unsigned char *buf = malloc(READ_SIZE);
     if (!buf)
         return RMG_ENOMEM;
     enum rmg_status st = rmg_scanner_begin(sc, loc, out);
+    if (st == RMG_OK && head_len)
+        st = rmg_scanner_feed(sc, head, head_len);
     while (st == RMG_OK) {
         ssize_t n = read(fd, buf, READ_SIZE);
         if (n < 0 && errno == EINTR)
@@ -73,7 +76,7 @@ enum rmg_status rmg_source_scan_path(struct rmg_scanner *sc, const char *fs_path
     if (fl >= 0)
         fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    enum rmg_status res = rmg_source_scan_fd(sc, fd, loc, out);
+    enum rmg_status res = rmg_source_scan_fd(sc, fd, NULL, 0, loc, out);
     close(fd);
     return res;
 }

@@ -5,10 +5,12 @@
 #include "pool.h"
 #include "rummage.h"
 
-/* Streams everything readable from fd into the scanner as one file at loc. Read errors are
- * recorded in out (target and path from loc) and returned. */
-enum rmg_status rmg_source_scan_fd(struct rmg_scanner *sc, int fd,
-                                   const struct rmg_location *loc, struct rmg_results *out);
+/* Streams everything readable from fd into the scanner as one file at loc, after `head`
+ * (head_len bytes already read from fd; may be empty). Read errors are recorded in out
+ * (target and path from loc) and returned. */
+enum rmg_status rmg_source_scan_fd(struct rmg_scanner *sc, int fd, const void *head,
+                                   size_t head_len, const struct rmg_location *loc,
+                                   struct rmg_results *out);
 
 /* Opens fs_path (never blocking on a FIFO; following a final symlink only if asked) and scans
  * it if it is a regular file; anything else is skipped and counted (RMG_SKIP). */
