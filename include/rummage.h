@@ -153,6 +153,12 @@ struct rmg_finding {
     char *note;                  /* build contexts: what becomes of it, in a sentence */
     bool ignored;                /* build contexts: kept out by .dockerignore (shown with
                                     --show-ignored, never counted as a failure) */
+    bool redacted;               /* from the layer cache: `secret` holds only the redacted
+                                    form (the raw bytes were never stored); the shape of the
+                                    raw secret is kept for report regions: */
+    size_t raw_len;              /*   its length in bytes, */
+    uint32_t raw_lines;          /*   the newlines in it, */
+    size_t raw_last_nl;          /*   and the offset of the last one */
     struct rmg_location loc;
 };
 
@@ -167,6 +173,8 @@ struct rmg_stats {
     uint64_t files;
     uint64_t bytes;
     uint64_t skipped;
+    uint64_t layers;        /* image layers read, from their blob or from the layer cache */
+    uint64_t layers_cached; /* of those, taken from the layer cache (not read nor scanned) */
     double seconds;
 };
 
@@ -215,6 +223,13 @@ void rmg_redact_in(char **s, const struct rmg_finding *f);
 /* The redacted form of a secret: a short prefix, an ellipsis and the length, e.g.
  * "ghp_…(40)". Writes a NUL-terminated string into out. */
 void rmg_redact(const char *secret, size_t len, char *out, size_t outlen);
+/* The secret of f as a report shows it: the raw bytes with `show` (never for a finding from
+ * the layer cache, which has none), else its redacted form written into buf. */
+const char *rmg_finding_secret_text(const struct rmg_finding *f, bool show, char *buf,
+                                    size_t cap);
+/* The raw secret's length, newlines and offset of its last newline (for report regions), also
+ * for a finding from the layer cache. */
+void rmg_finding_span(const struct rmg_finding *f, size_t *len, size_t *lines, size_t *last_nl);
 
 /* ---- scanning ------------------------------------------------------------------------- */
 

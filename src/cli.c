@@ -80,6 +80,10 @@ static const char help_text[] =
     "                          containers auth.json, ~/.docker/config.json, helpers)\n"
     "      --creds-file FILE   the same from a file: USER:PASS, or an auth.json\n"
     "      --tls-verify=false  registries: do not check certificates; plain HTTP allowed\n"
+    "      --cache-dir DIR     the layer cache: a layer scanned before with the same rules\n"
+    "                          is neither read nor scanned again (default:\n"
+    "                          $XDG_CACHE_HOME/rummage or ~/.cache/rummage; no secrets)\n"
+    "      --no-cache          neither use nor fill the layer cache\n"
     "      --max-archive-depth N  open archives inside images (jar, zip, whl, tar.gz...)\n"
     "                          this deep (default 2; 0: never)\n"
     "      --rules PATH        add the rules of a JSON file or a directory of them\n"
@@ -280,7 +284,7 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
     enum { O_FAIL_ON = 256, O_SHOW, O_RULES, O_CONFIG, O_NO_CONFIG, O_ENGINE, O_CHUNK, O_COLOR,
            O_FAIL_STATE, O_PLATFORM, O_ALL_PLATFORMS, O_DEPTH, O_FORMAT, O_FILE, O_BUILD_ARG,
            O_SHOW_IGNORED, O_BASELINE, O_IMAGES_FROM, O_SHARD, O_CREDS, O_CREDS_FILE,
-           O_TLS_VERIFY, O_ALL_TAGS, O_ALL_REPOS };
+           O_TLS_VERIFY, O_ALL_TAGS, O_ALL_REPOS, O_CACHE_DIR, O_NO_CACHE };
     static const struct option opts[] = {
         {"format", required_argument, NULL, O_FORMAT},
         {"file", required_argument, NULL, O_FILE},
@@ -299,6 +303,8 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
         {"tls-verify", optional_argument, NULL, O_TLS_VERIFY},
         {"all-tags", no_argument, NULL, O_ALL_TAGS},
         {"all-repos", no_argument, NULL, O_ALL_REPOS},
+        {"cache-dir", required_argument, NULL, O_CACHE_DIR},
+        {"no-cache", no_argument, NULL, O_NO_CACHE},
         {"max-archive-depth", required_argument, NULL, O_DEPTH},
         {"show-secrets", no_argument, NULL, O_SHOW},
         {"rules", required_argument, NULL, O_RULES},
@@ -427,6 +433,8 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
         case O_CREDS_FILE: c->registry_creds_file = optarg; break;
         case O_ALL_TAGS: c->all_tags = true; break;
         case O_ALL_REPOS: c->all_repos = true; break;
+        case O_CACHE_DIR: c->cache_dir = optarg; break;
+        case O_NO_CACHE: c->no_cache = true; break;
         case O_TLS_VERIFY:
             if (!optarg || strcmp(optarg, "true") == 0) {
                 c->tls_verify_off = false;
@@ -694,6 +702,27 @@ static unsigned terminal_width(const struct rmg_config *c)
 /* What the scanning commands share: rules, the scan, the report, the exit code. CONTEXT
  * scans the one target as a build context; BASELINE writes a baseline instead of a report
  * and exits 0 unless the scan failed. */
+/* The layer cache for images (ctx->cache; NULL when off). Off with --no-cache, and whenever a
+ * result must see raw secrets, which the cache never holds: --show-secrets, and the config's
+ * allow-list regexes on secrets. A default directory that cannot be used turns it off with a
+ * note; a --cache-dir that cannot be used is an error (false). */
+static bool open_cache(const struct rmg_config *c, struct rmg_scan_ctx *ctx)
+{
+    char dir[4096], err[600];
+    if (c->no_cache || c->show_secrets || c->n_allow_regexes)
+        return true;
+    if (!c->cache_dir && !rmg_cache_default_dir(dir, sizeof dir))
+        return true;
+    ctx->cache = rmg_cache_open(c->cache_dir ? c->cache_dir : dir, ctx->rules, &ctx->opts,
+                                &ctx->limits, err, sizeof err);
+    if (ctx->cache || (!c->cache_dir && c->verbosity < 0))
+        return true;
+    fprintf(stderr, "rummage: %slayer cache: ", c->cache_dir ? "" : "note: no ");
+    rmg_fputs_safe(stderr, err, strlen(err));
+    fputs(c->cache_dir ? "\n" : " (--cache-dir DIR to choose another place)\n", stderr);
+    return !c->cache_dir;
+}
+
 static int scan_and_report(const struct rmg_config *c, enum rmg_command cmd)
 {
     bool context = cmd == RMG_CMD_CONTEXT;
@@ -727,6 +756,11 @@ static int scan_and_report(const struct rmg_config *c, enum rmg_command cmd)
     ctx.tally = &tally;
     rmg_limits_default(&ctx.limits);
     ctx.limits.max_depth = c->max_archive_depth;
+    if (!context && !open_cache(c, &ctx)) {
+        rmg_rules_free(rules);
+        rmg_baseline_free(baseline);
+        return RMG_EXIT_ERROR;
+    }
     struct rmg_results res;
     rmg_results_init(&res);
     enum rmg_status st;
@@ -823,6 +857,7 @@ static int scan_and_report(const struct rmg_config *c, enum rmg_command cmd)
         over = over || (counts && f->severity >= c->fail_on);
     }
     rmg_results_clear(&res);
+    rmg_cache_free(ctx.cache);
     rmg_rules_free(rules);
     if (!wrote || failed_input)
         return RMG_EXIT_ERROR;

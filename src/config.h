@@ -35,6 +35,8 @@ struct rmg_config {
     bool tls_verify_off;             /* --tls-verify=false */
     bool all_tags;                   /* --all-tags: docker://HOST/REPO is every tag */
     bool all_repos;                  /* --all-repos: docker://HOST is every repository's tags */
+    const char *cache_dir;           /* --cache-dir DIR (default: rmg_cache_default_dir) */
+    bool no_cache;                   /* --no-cache */
     int max_archive_depth;        /* --max-archive-depth; default 2 */
     const char *dockerfile;       /* context -f/--file */
     char **build_args;            /* context --build-arg NAME=value (borrowed from argv) */

@@ -176,6 +176,8 @@ enum rmg_status rmg_results_merge(struct rmg_results *into, struct rmg_results *
     into->stats.files += from->stats.files;
     into->stats.bytes += from->stats.bytes;
     into->stats.skipped += from->stats.skipped;
+    into->stats.layers += from->stats.layers;
+    into->stats.layers_cached += from->stats.layers_cached;
     from->n_findings = from->n_errors = 0;
     memset(&from->stats, 0, sizeof from->stats);
     return RMG_OK;
@@ -332,9 +334,40 @@ void rmg_redact(const char *secret, size_t len, char *out, size_t outlen)
     rmg_fmt(out, outlen, "%.*s…(%zu)", (int)show, secret, len);
 }
 
+const char *rmg_finding_secret_text(const struct rmg_finding *f, bool show, char *buf,
+                                    size_t cap)
+{
+    if (f->redacted) {
+        rmg_fmt(buf, cap, "%s", f->secret ? f->secret : "");
+        return buf;
+    }
+    if (show)
+        return f->secret;
+    rmg_redact(f->secret, f->secret_len, buf, cap);
+    return buf;
+}
+
+void rmg_finding_span(const struct rmg_finding *f, size_t *len, size_t *lines, size_t *last_nl)
+{
+    if (f->redacted) {
+        *len = f->raw_len;
+        *lines = f->raw_lines;
+        *last_nl = f->raw_last_nl;
+        return;
+    }
+    *len = f->secret_len;
+    *lines = *last_nl = 0;
+    for (size_t i = 0; f->secret && i < f->secret_len; i++) {
+        if (f->secret[i] == '\n') {
+            (*lines)++;
+            *last_nl = i;
+        }
+    }
+}
+
 void rmg_redact_in(char **s, const struct rmg_finding *f)
 {
-    if (!*s || f->secret_len == 0 || !memmem(*s, strlen(*s), f->secret, f->secret_len))
+    if (!*s || f->redacted || f->secret_len == 0 || !memmem(*s, strlen(*s), f->secret, f->secret_len))
         return;
     char red[128];
     rmg_redact(f->secret, f->secret_len, red, sizeof red);

@@ -244,9 +244,7 @@ static bool digest_blob_name(const char *digest, char *out, size_t cap)
     return true;
 }
 
-/* A docker-save name as a digest when it is one ("blobs/sha256/HEX", "HEX.tar",
- * "HEX/layer.tar" is an id, not a digest). */
-static char *digest_from_name(const char *name)
+char *rmg_blob_name_digest(const char *name)
 {
     const char *base = strrchr(name, '/');
     base = base ? base + 1 : name;
@@ -312,7 +310,7 @@ static void add_layer(struct planner *p, struct image *im, const char *name, con
 {
     struct image_layer *l = &im->layers[im->n_layers++];
     l->blob = -1;
-    l->digest = digest ? rmg_strdup(digest) : digest_from_name(name);
+    l->digest = digest ? rmg_strdup(digest) : rmg_blob_name_digest(name);
     char err[512];
     struct rmg_blob *b = p->src->get_layer(p->src, name, err, sizeof err);
     if (!b) {

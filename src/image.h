@@ -23,6 +23,8 @@ struct rmg_blob {
     int id;                    /* its index in the store */
     uint64_t size;
     struct rmg_pathset *paths; /* what the layer holds (layers only) */
+    bool verified;             /* its bytes were read and have the digest its name says */
+    bool cached;               /* its findings and paths came from the layer cache */
 };
 
 /* The blobs of one source. */
@@ -34,6 +36,9 @@ struct rmg_blobs {
 void rmg_blobs_free(struct rmg_blobs *b);
 /* Adds a blob named `name` (copied) and returns it, or NULL on out of memory. */
 struct rmg_blob *rmg_blobs_add(struct rmg_blobs *b, const char *name);
+/* The digest a blob's name says its bytes have ("blobs/sha256/HEX", "HEX.tar" -> "sha256:HEX";
+ * "HEX/layer.tar" is a docker-save id, not a digest), malloc'd, or NULL. */
+char *rmg_blob_name_digest(const char *name);
 /* The blob named `name`, following links (a bounded number of hops), or NULL. */
 struct rmg_blob *rmg_blobs_find(const struct rmg_blobs *b, const char *name);
 

@@ -87,6 +87,8 @@ static la_ssize_t stream_read(struct archive *a, void *ud, const void **out)
     if (!s->head_done) {
         s->head_done = true;
         if (s->head_len) {
+            if (s->tap)
+                s->tap(s->tap_ud, s->head, s->head_len);
             *out = s->head;
             return (la_ssize_t)s->head_len;
         }
@@ -94,7 +96,12 @@ static la_ssize_t stream_read(struct archive *a, void *ud, const void **out)
     const void *buf;
     size_t size;
     la_int64_t off;
-    int r = archive_read_data_block(s->parent, &buf, &size, &off);
+    int r;
+    do /* an empty block is not the end (returning 0 would say it is) */
+        r = archive_read_data_block(s->parent, &buf, &size, &off);
+    while ((r == ARCHIVE_OK || r == ARCHIVE_WARN) && size == 0);
+    if (r >= ARCHIVE_WARN && r != ARCHIVE_EOF && s->tap)
+        s->tap(s->tap_ud, buf, size);
     if (r == ARCHIVE_EOF)
         return 0;
     if (r < ARCHIVE_WARN) {
@@ -191,7 +198,10 @@ static int next_block(struct walk *k, struct arc *ar, const char *path, const vo
                       size_t *len)
 {
     la_int64_t off;
-    int r = archive_read_data_block(ar->a, buf, len, &off);
+    int r;
+    do /* skip empty blocks (a zip entry may give one, with a NULL buffer) */
+        r = archive_read_data_block(ar->a, buf, len, &off);
+    while ((r == ARCHIVE_OK || r == ARCHIVE_WARN) && *len == 0);
     if (r == ARCHIVE_EOF)
         return 0;
     if (r < ARCHIVE_WARN) {

@@ -53,6 +53,9 @@ struct rmg_entry_stream {
     const void *head;
     size_t head_len;
     bool head_done;
+    /* Optional: sees every byte the child reads, head included (to hash the entry). */
+    void (*tap)(void *ud, const void *data, size_t len);
+    void *tap_ud;
 };
 /* Opens child (a reader from rmg_layer_reader_new) on the stream; libarchive status. */
 int rmg_entry_stream_open(struct archive *child, struct rmg_entry_stream *s);

@@ -146,3 +146,12 @@ size_t rmg_pathset_count(const struct rmg_pathset *s)
 {
     return s->count;
 }
+
+bool rmg_pathset_each(const struct rmg_pathset *s,
+                      bool (*fn)(const char *path, size_t len, unsigned flags, void *ud), void *ud)
+{
+    for (size_t i = 0; i < s->cap; i++)
+        if (s->slots[i].path && !fn(s->slots[i].path, s->slots[i].len, s->slots[i].flags, ud))
+            return false;
+    return true;
+}

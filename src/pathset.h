@@ -23,5 +23,8 @@ bool rmg_pathset_add(struct rmg_pathset *s, const char *path, size_t len, unsign
 /* The flags of path (first len bytes), 0 when absent. */
 unsigned rmg_pathset_get(const struct rmg_pathset *s, const char *path, size_t len);
 size_t rmg_pathset_count(const struct rmg_pathset *s);
+/* Calls fn for every path (in no particular order) until it returns false; returns false then. */
+bool rmg_pathset_each(const struct rmg_pathset *s,
+                      bool (*fn)(const char *path, size_t len, unsigned flags, void *ud), void *ud);
 
 #endif

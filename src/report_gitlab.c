@@ -204,12 +204,9 @@ static cJSON *details_json(const struct rmg_finding *f, const struct rmg_report_
     detail_str(items, "rule", "Rule", f->rule->id);
     detail_str(items, "confidence", "Confidence", rmg_confidence_name(f->confidence));
     if (f->secret_len) {
-        if (o->show_secrets) {
-            detail_str(items, "secret", "Secret", f->secret);
-        } else {
-            rmg_redact(f->secret, f->secret_len, buf, sizeof buf);
-            detail_str(items, "secret", "Secret (redacted)", buf);
-        }
+        bool raw = o->show_secrets && !f->redacted;
+        detail_str(items, "secret", raw ? "Secret" : "Secret (redacted)",
+                   rmg_finding_secret_text(f, raw, buf, sizeof buf));
     }
     detail_str(items, "fingerprint", "Fingerprint", f->fingerprint);
     detail_str(items, "state", "State", rmg_state_name(f->state));
@@ -256,7 +253,7 @@ static void description(struct rmg_buf *b, const struct rmg_finding *f, const ch
                        (unsigned long long)l->column);
     rmg_buf_puts(b, ".");
     if (f->secret_len) {
-        rmg_redact(f->secret, f->secret_len, red, sizeof red);
+        rmg_finding_secret_text(f, false, red, sizeof red);
         rmg_buf_puts(b, "\n\nSecret ");
         md_code(b, red);
         rmg_buf_puts(b, ", fingerprint ");

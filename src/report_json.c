@@ -70,11 +70,9 @@ cJSON *rmg_report_finding_json(const struct rmg_finding *f, const struct rmg_rep
     cJSON_AddStringToObject(j, "confidence", rmg_confidence_name(f->confidence));
     if (f->secret_len == 0) {
         cJSON_AddNullToObject(j, "secret"); /* a Dockerfile check: no secret value */
-    } else if (o->show_secrets) {
-        cJSON_AddItemToObject(j, "secret", rmg_json_string(f->secret));
     } else {
-        rmg_redact(f->secret, f->secret_len, red, sizeof red);
-        cJSON_AddItemToObject(j, "secret", rmg_json_string(red));
+        cJSON_AddItemToObject(j, "secret", rmg_json_string(
+            rmg_finding_secret_text(f, o->show_secrets, red, sizeof red)));
     }
     cJSON_AddStringToObject(j, "fingerprint", f->fingerprint);
     cJSON_AddStringToObject(j, "state", rmg_state_name(f->state));
@@ -152,6 +150,8 @@ cJSON *rmg_report_stats_json(const struct rmg_results *r, const struct rmg_repor
     cJSON_AddNumberToObject(st, "files", (double)r->stats.files);
     cJSON_AddNumberToObject(st, "bytes", (double)r->stats.bytes);
     cJSON_AddNumberToObject(st, "skipped", (double)r->stats.skipped);
+    cJSON_AddNumberToObject(st, "layers", (double)r->stats.layers);
+    cJSON_AddNumberToObject(st, "layers_cached", (double)r->stats.layers_cached);
     cJSON_AddNumberToObject(st, "suppressed", (double)o->suppressed);
     cJSON_AddNumberToObject(st, "baselined", (double)o->baselined);
     cJSON_AddNumberToObject(st, "seconds", (double)(long long)(r->stats.seconds * 1000) / 1000.0);

@@ -152,8 +152,7 @@ static void finding_case(struct rmg_buf *b, const struct rmg_finding *f,
     char red[160], num[96];
     const char *secret = NULL; /* as the details show it */
     if (f->secret_len) {
-        rmg_redact(f->secret, f->secret_len, red, sizeof red);
-        secret = o->show_secrets ? f->secret : red;
+        secret = rmg_finding_secret_text(f, o->show_secrets, red, sizeof red);
     }
 
     rmg_buf_puts(b, "    <testcase");

@@ -244,19 +244,13 @@ static cJSON *region(const struct rmg_finding *f)
     cJSON_AddNumberToObject(r, "startColumn", (double)f->loc.column);
     if (f->secret_len == 0 || !f->secret)
         return r;
-    uint64_t lines = 0;
-    size_t last_nl = 0;
-    for (size_t i = 0; i < f->secret_len; i++) {
-        if (f->secret[i] == '\n') {
-            lines++;
-            last_nl = i;
-        }
-    }
+    size_t len, lines, last_nl;
+    rmg_finding_span(f, &len, &lines, &last_nl);
     cJSON_AddNumberToObject(r, "endLine", (double)(f->loc.line + lines));
-    cJSON_AddNumberToObject(r, "endColumn", lines ? (double)(f->secret_len - last_nl)
-                                                  : (double)(f->loc.column + f->secret_len));
+    cJSON_AddNumberToObject(r, "endColumn", lines ? (double)(len - last_nl)
+                                                  : (double)(f->loc.column + len));
     cJSON_AddNumberToObject(r, "byteOffset", (double)f->loc.offset);
-    cJSON_AddNumberToObject(r, "byteLength", (double)f->secret_len);
+    cJSON_AddNumberToObject(r, "byteLength", (double)len);
     return r;
 }
 
@@ -314,7 +308,7 @@ static char *result_text(const struct rmg_finding *f)
     put_text(&b, f->rule->title, 0);
     if (f->secret_len) {
         char red[128];
-        rmg_redact(f->secret, f->secret_len, red, sizeof red);
+        rmg_finding_secret_text(f, false, red, sizeof red);
         rmg_buf_puts(&b, ": ");
         put_text(&b, red, 0);
     }
@@ -622,6 +616,8 @@ static cJSON *invocation(const struct rmg_results *r, const struct rmg_report_op
     cJSON_AddNumberToObject(p, "files", (double)r->stats.files);
     cJSON_AddNumberToObject(p, "bytes", (double)r->stats.bytes);
     cJSON_AddNumberToObject(p, "skipped", (double)r->stats.skipped);
+    cJSON_AddNumberToObject(p, "layers", (double)r->stats.layers);
+    cJSON_AddNumberToObject(p, "layersCached", (double)r->stats.layers_cached);
     cJSON_AddNumberToObject(p, "suppressed", (double)o->suppressed);
     cJSON_AddNumberToObject(p, "baselined", (double)o->baselined);
     return inv;

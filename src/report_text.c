@@ -304,6 +304,10 @@ void rmg_report_text(FILE *out, const struct rmg_results *r, const struct rmg_re
     fprintf(out, " · %llu file%s, %s scanned in %.2f s",
             (unsigned long long)r->stats.files, r->stats.files == 1 ? "" : "s", bytes,
             r->stats.seconds);
+    if (r->stats.layers_cached)
+        fprintf(out, " · %llu of %llu layer%s from the cache",
+                (unsigned long long)r->stats.layers_cached, (unsigned long long)r->stats.layers,
+                r->stats.layers == 1 ? "" : "s");
     if (o->suppressed)
         fprintf(out, " · %zu allowed by config", o->suppressed);
     if (o->baselined)
@@ -322,12 +326,10 @@ void rmg_report_text(FILE *out, const struct rmg_results *r, const struct rmg_re
         put_safe(out, f->rule->id);
         fprintf(out, ", %s]%s\n", rmg_confidence_name(f->confidence), o->color ? RESET : "");
         fprintf(out, "    %ssecret%s  ", o->color ? DIM : "", o->color ? RESET : "");
-        if (o->show_secrets)
+        if (o->show_secrets && !f->redacted)
             rmg_fputs_safe(out, f->secret, f->secret_len);
-        else {
-            rmg_redact(f->secret, f->secret_len, red, sizeof red);
-            fputs(red, out);
-        }
+        else
+            fputs(rmg_finding_secret_text(f, false, red, sizeof red), out);
         fprintf(out, "   fingerprint %.12s", f->fingerprint);
         if (g[k].count > 1)
             fprintf(out, "   %zu locations", g[k].count);
@@ -429,12 +431,10 @@ static void context_finding(FILE *out, const struct rmg_finding *f, const struct
     fprintf(out, ":%llu:%llu", (unsigned long long)f->loc.line, (unsigned long long)f->loc.column);
     if (f->secret_len) {
         fputs("  ", out);
-        if (o->show_secrets)
+        if (o->show_secrets && !f->redacted)
             rmg_fputs_safe(out, f->secret, f->secret_len);
-        else {
-            rmg_redact(f->secret, f->secret_len, red, sizeof red);
-            fputs(red, out);
-        }
+        else
+            fputs(rmg_finding_secret_text(f, false, red, sizeof red), out);
     }
     fprintf(out, "  %.12s\n", f->fingerprint);
     const struct rmg_copy *mc = main_copy(f);

@@ -3,6 +3,7 @@
 #ifndef RMG_SCAN_H
 #define RMG_SCAN_H
 
+#include "cache.h"
 #include "layer.h"
 #include "rummage.h"
 #include "source_registry.h"
@@ -25,6 +26,7 @@ struct rmg_scan_ctx {
     int progress;                  /* on stderr: 0 nothing, 1 a transient status line (a
                                       terminal), 2 a line per layer (--verbose) */
     struct rmg_progress *tally;    /* the run's counts (may be NULL); not shared by threads */
+    struct rmg_cache *cache;       /* the layer cache (--cache-dir), or NULL */
     struct rmg_registry_opts registry; /* docker:// targets: --creds, --creds-file,
                                           --tls-verify */
 };

@@ -7,12 +7,20 @@
  * input never needs to be seekable, so a pipe from `docker save` works the same as a file.
  * An OCI layout directory is read on demand instead: index.json, then only the manifests,
  * configs and layers the selected images reference.
+ *
+ * The layer cache (cache.h) is consulted for every blob whose name is a digest
+ * ("blobs/sha256/HEX", "HEX.tar"): an on-demand source does not fetch a cached layer at all
+ * (a local directory's blob is hashed first: its name is only a claim), a stream hashes the
+ * entry's bytes instead of inflating and scanning them, and a cached result is used only when
+ * the bytes match. A layer is stored once its bytes were checked against its digest and its
+ * walk had no error or warning, so an entry never describes bytes other than its digest's.
  */
 #define _GNU_SOURCE
 #include "source_image.h"
 
 #include <archive_entry.h>
 #include <errno.h>
+#include <openssl/evp.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +57,7 @@ struct fd_stream {
     size_t head_len;
     bool head_done;
     unsigned char *buf;
+    EVP_MD_CTX *md; /* optional: hashes what is read from fd */
 };
 
 static la_ssize_t fd_read(struct archive *a, void *ud, const void **out)
@@ -69,8 +78,66 @@ static la_ssize_t fd_read(struct archive *a, void *ud, const void **out)
             archive_set_error(a, errno, "read: %s", strerror(errno));
             return -1;
         }
+        if (s->md && n > 0)
+            EVP_DigestUpdate(s->md, s->buf, (size_t)n);
         *out = s->buf;
         return n;
+    }
+}
+
+/* ---- checking a blob's bytes against the digest its name says ------------------------- */
+
+static EVP_MD_CTX *hash_new(void)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    if (md && !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+        EVP_MD_CTX_free(md);
+        md = NULL;
+    }
+    return md;
+}
+
+static void hash_tap(void *md, const void *data, size_t len)
+{
+    EVP_DigestUpdate(md, data, len);
+}
+
+/* Ends md (not freed): does it give `digest` ("sha256:HEX")? */
+static bool hash_is(EVP_MD_CTX *md, const char *digest)
+{
+    unsigned char v[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    char hex[2 * EVP_MAX_MD_SIZE + 1] = "";
+    if (!EVP_DigestFinal_ex(md, v, &n))
+        return false;
+    for (unsigned int i = 0; i < n; i++)
+        rmg_fmt(hex + 2 * i, 3, "%02x", v[i]);
+    return strncmp(digest, "sha256:", 7) == 0 && strcmp(hex, digest + 7) == 0;
+}
+
+/* Hashes the rest of the outer archive's current entry. False on a read error. */
+static bool hash_rest_of_entry(struct archive *a, EVP_MD_CTX *md)
+{
+    const void *blk;
+    size_t len;
+    la_int64_t off;
+    int rc;
+    while ((rc = archive_read_data_block(a, &blk, &len, &off)) == ARCHIVE_OK || rc == ARCHIVE_WARN)
+        EVP_DigestUpdate(md, blk, len);
+    return rc == ARCHIVE_EOF;
+}
+
+/* Hashes the rest of fd. False on a read error. */
+static bool hash_rest_of_fd(int fd, EVP_MD_CTX *md)
+{
+    char buf[65536];
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n == 0;
+        EVP_DigestUpdate(md, buf, (size_t)n);
     }
 }
 
@@ -174,16 +241,18 @@ static void reader_error(struct reader *r, enum rmg_status st, const char *path,
 /* Says which layer is being read: a line per layer with --verbose, or one status line that
  * rewrites itself on a terminal (cleared when the target is done) with the run's images,
  * layers, bytes and rate. */
-static void progress(struct reader *r, const char *name, uint64_t size)
+static void progress(struct reader *r, const char *name, uint64_t size, bool cached)
 {
     r->layers_read++;
+    r->tmp->stats.layers++;
+    r->tmp->stats.layers_cached += cached;
     struct rmg_progress *t = r->ctx->tally;
     if (t) {
         t->layers++;
-        t->bytes += size;
+        t->bytes += cached ? 0 : size;
     }
     if (r->ctx->progress == 2) {
-        fputs("rummage: reading layer ", stderr);
+        fputs(cached ? "rummage: layer from the cache: " : "rummage: reading layer ", stderr);
         rmg_fputs_safe(stderr, name, strlen(name));
         fputc('\n', stderr);
     } else if (r->ctx->progress == 1 && t) {
@@ -202,6 +271,54 @@ static void progress_done(const struct reader *r, bool image)
         r->ctx->tally->images++;
     if (r->ctx->progress == 1 && r->layers_read)
         fputs("\r\033[K", stderr);
+}
+
+/* Blob `id` is a layer whose findings (added to r->tmp) and paths came from the cache. */
+static void take_cached(struct reader *r, int id, struct rmg_results *found,
+                        struct rmg_pathset *paths)
+{
+    struct rmg_blob *b = &r->src->blobs.v[id];
+    b->layer = b->cached = b->verified = true;
+    b->paths = paths;
+    progress(r, b->name, b->size, true);
+    if (rmg_results_merge(r->tmp, found) != RMG_OK)
+        reader_error(r, RMG_ENOMEM, b->name, "out of memory");
+    rmg_results_clear(found);
+}
+
+/* A digest-named entry whose layer is in the cache: its bytes are hashed, neither inflated nor
+ * scanned, and the cached result is used if they match. True when done with (from the cache,
+ * or an error); false to walk it. */
+static bool entry_from_cache(struct reader *r, struct archive *a, int id, const char *digest,
+                             const struct rmg_buf *head)
+{
+    struct rmg_results found;
+    rmg_results_init(&found);
+    struct rmg_pathset *paths;
+    if (!rmg_cache_load(r->ctx->cache, digest, r->src->target, id, &found, &paths))
+        return false;
+    const char *name = r->src->blobs.v[id].name;
+    EVP_MD_CTX *md = hash_new();
+    if (md)
+        EVP_DigestUpdate(md, head->data, head->len);
+    bool read = md && hash_rest_of_entry(a, md);
+    bool match = read && hash_is(md, digest);
+    EVP_MD_CTX_free(md);
+    if (match) {
+        take_cached(r, id, &found, paths);
+        return true;
+    }
+    rmg_results_clear(&found);
+    rmg_pathset_free(paths);
+    if (!md)
+        reader_error(r, RMG_ENOMEM, name, "out of memory");
+    else if (!read)
+        reader_error(r, RMG_EINPUT, name, "cannot read: %s", archive_error_string(a));
+    else
+        reader_error(r, RMG_EINPUT, name, "its bytes do not have the digest its name says: "
+                     "not the layer it claims to be; not scanned (its name's cached result "
+                     "does not apply; scan with --no-cache to scan what it holds)");
+    return true;
 }
 
 /* One regular entry of the outer archive. */
@@ -228,6 +345,12 @@ static void read_entry(struct reader *r, struct archive *a, struct archive_entry
         return;
     }
     const unsigned char *h = (const unsigned char *)head.data;
+    char *digest = r->ctx->cache && h ? rmg_blob_name_digest(name) : NULL;
+    if (digest && entry_from_cache(r, a, b->id, digest, &head)) {
+        free(digest);
+        rmg_buf_free(&head);
+        return;
+    }
     if (h && rmg_layer_is_tar(h, head.len)) {
         int id = b->id; /* b moves if the blob array grows: keep the index */
         struct rmg_pathset *paths = rmg_pathset_new();
@@ -240,15 +363,28 @@ static void read_entry(struct reader *r, struct archive *a, struct archive_entry
             rmg_buf_free(&head);
             return;
         }
-        struct rmg_entry_stream es = {.parent = a, .head = head.data, .head_len = head.len};
+        /* With the cache on, a digest-named layer's bytes are checked: only then is it stored. */
+        EVP_MD_CTX *md = digest ? hash_new() : NULL;
+        struct rmg_entry_stream es = {.parent = a, .head = head.data, .head_len = head.len,
+                                      .tap = md ? hash_tap : NULL, .tap_ud = md};
         r->src->blobs.v[id].layer = true;
         r->src->blobs.v[id].paths = paths;
-        progress(r, name, r->src->blobs.v[id].size);
-        if (rmg_entry_stream_open(la, &es) != ARCHIVE_OK)
+        progress(r, name, r->src->blobs.v[id].size, false);
+        bool opened = rmg_entry_stream_open(la, &es) == ARCHIVE_OK;
+        if (!opened)
             reader_error(r, RMG_EINPUT, name, "cannot open layer: %s", archive_error_string(la));
         else
             rmg_layer_walk(&r->walker, la, name, id, r->src->blobs.v[id].size, paths);
         archive_read_free(la);
+        if (md && opened && hash_rest_of_entry(a, md)) {
+            if (hash_is(md, digest))
+                r->src->blobs.v[id].verified = true;
+            else
+                reader_error(r, RMG_EINPUT, name, "its bytes do not have the digest its name "
+                             "says: not the layer it claims to be (what it holds is reported, "
+                             "but not trusted)");
+        }
+        EVP_MD_CTX_free(md);
     } else if (h && is_json_start(h, head.len)) {
         size_t max = r->ctx->limits.max_json;
         while (head.len <= max && (rc = archive_read_data_block(a, &blk, &len, &off)) == ARCHIVE_OK)
@@ -260,9 +396,11 @@ static void read_entry(struct reader *r, struct archive *a, struct archive_entry
         else {
             b->json = head.data;
             b->json_len = head.len;
+            free(digest);
             return;
         }
     }
+    free(digest);
     rmg_buf_free(&head);
 }
 
@@ -331,6 +469,34 @@ static void scan_plain_archive(const struct rmg_scan_ctx *ctx, const char *targe
     rmg_scanner_free(sc);
 }
 
+/* Did the walk of blob `name` meet an error or a warning? (The walker's messages name the blob
+ * first: "NAME", "NAME:/path", "NAME!inner".) */
+static bool blob_has_error(const struct rmg_results *lr, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < lr->n_errors; i++) {
+        const char *p = lr->errors[i].path;
+        if (p && strncmp(p, name, n) == 0 && (p[n] == '\0' || p[n] == ':' || p[n] == '!'))
+            return true;
+    }
+    return false;
+}
+
+/* Stores every layer walked now (not from the cache) whose bytes were checked against its
+ * digest and whose walk was clean. */
+static void store_layers(const struct reader *r, const struct rmg_results *lr)
+{
+    for (size_t i = 0; i < r->src->blobs.n; i++) {
+        const struct rmg_blob *b = &r->src->blobs.v[i];
+        if (!b->layer || b->cached || !b->verified || !b->paths || blob_has_error(lr, b->name))
+            continue;
+        char *digest = rmg_blob_name_digest(b->name);
+        if (digest)
+            rmg_cache_store(r->ctx->cache, digest, lr, b->id, b->paths);
+        free(digest);
+    }
+}
+
 /* Ends a source: waits for the pool, resolves the planned images (set may be NULL), moves
  * everything into out and frees what the reader holds. Returns the worst of st and its own. */
 static enum rmg_status reader_close(struct reader *r, struct rmg_pool *pool,
@@ -342,6 +508,8 @@ static enum rmg_status reader_close(struct reader *r, struct rmg_pool *pool,
         rmg_results_init(&lr);
         enum rmg_status st2 = rmg_pool_finish(pool, &lr);
         rmg_results_merge(&lr, r->tmp);
+        if (r->ctx->cache)
+            store_layers(r, &lr);
         if (set) {
             enum rmg_status st3 = rmg_image_resolve(set, r->src, sc, &lr, out);
             st2 = st3 > st2 ? st3 : st2;
@@ -498,16 +666,35 @@ static struct rmg_blob *dir_get_layer(struct rmg_image_source *src, const char *
             close(fd);
         return NULL;
     }
-    b = rmg_source_image_walk_fd(&d->od, name, fd, (uint64_t)st.st_size, err, errlen);
+    b = rmg_source_image_walk_fd(&d->od, name, fd, (uint64_t)st.st_size, true, err, errlen);
     close(fd);
     return b;
+}
+
+/* A blob of a directory is only named by its digest: its bytes are checked before its cached
+ * result is used. */
+static bool dir_verify(struct rmg_ondemand_source *src, const char *name, const char *digest)
+{
+    struct dir_source *d = (struct dir_source *)src;
+    char *path = dir_path(d, name);
+    int fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) : -1;
+    free(path);
+    struct stat st;
+    EVP_MD_CTX *md = hash_new();
+    bool ok = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && md &&
+              hash_rest_of_fd(fd, md) && hash_is(md, digest);
+    EVP_MD_CTX_free(md);
+    if (fd >= 0)
+        close(fd);
+    return ok;
 }
 
 enum rmg_status rmg_source_image_oci_dir(const struct rmg_scan_ctx *ctx, const char *target,
                                          const char *dir, const char *ref,
                                          struct rmg_results *out)
 {
-    struct dir_source d = {.od = {.base = {.get_json = dir_get_json, .get_layer = dir_get_layer}},
+    struct dir_source d = {.od = {.base = {.get_json = dir_get_json, .get_layer = dir_get_layer},
+                                  .verify = dir_verify},
                            .dir = dir, .max_json = ctx->limits.max_json};
     return rmg_source_image_ondemand(ctx, target, &d.od, ref, out);
 }
@@ -516,6 +703,9 @@ enum rmg_status rmg_source_image_oci_dir(const struct rmg_scan_ctx *ctx, const c
 
 struct rmg_source_reader {
     struct reader r;
+    /* the source's own get_layer (the cache's stands in front of it) */
+    struct rmg_blob *(*get_layer)(struct rmg_image_source *src, const char *name, char *err,
+                                  size_t errlen);
 };
 
 void rmg_source_image_error(struct rmg_ondemand_source *src, enum rmg_status st,
@@ -531,7 +721,8 @@ void rmg_source_image_error(struct rmg_ondemand_source *src, enum rmg_status st,
 }
 
 struct rmg_blob *rmg_source_image_walk_fd(struct rmg_ondemand_source *src, const char *name,
-                                          int fd, uint64_t size, char *err, size_t errlen)
+                                          int fd, uint64_t size, bool check, char *err,
+                                          size_t errlen)
 {
     struct reader *r = &src->reader->r;
     struct rmg_blobs *blobs = &src->base.blobs;
@@ -547,19 +738,68 @@ struct rmg_blob *rmg_source_image_walk_fd(struct rmg_ondemand_source *src, const
     b->size = size;
     b->paths = rmg_pathset_new();
     struct archive *a = rmg_layer_reader_new(false);
-    if (!b->paths || !a) {
+    char *digest = check && r->ctx->cache ? rmg_blob_name_digest(name) : NULL;
+    struct fd_stream fs = {.fd = fd, .buf = malloc(READ_SIZE), .md = digest ? hash_new() : NULL};
+    if (!b->paths || !a || !fs.buf || (digest && !fs.md)) {
         if (a)
             archive_read_free(a);
+        free(fs.buf);
+        free(digest);
+        EVP_MD_CTX_free(fs.md);
         rmg_fmt(err, errlen, "out of memory");
         return NULL;
     }
-    progress(r, name, size);
-    if (archive_read_open_fd(a, fd, READ_SIZE) != ARCHIVE_OK)
+    progress(r, name, size, false);
+    bool opened = archive_read_open(a, &fs, NULL, fd_read, NULL) == ARCHIVE_OK;
+    if (!opened)
         reader_error(r, RMG_EINPUT, name, "cannot open layer: %s", archive_error_string(a));
     else
         rmg_layer_walk(&r->walker, a, name, id, size, blobs->v[id].paths);
     archive_read_free(a);
+    /* With the cache on, a digest-named blob's bytes are checked: only then is it stored. */
+    if (fs.md && opened && hash_rest_of_fd(fd, fs.md)) {
+        if (hash_is(fs.md, digest))
+            blobs->v[id].verified = true;
+        else
+            reader_error(r, RMG_EINPUT, name, "its bytes do not have the digest its name says: "
+                         "not the layer it claims to be (what it holds is reported, but not "
+                         "trusted)");
+    }
+    EVP_MD_CTX_free(fs.md);
+    free(fs.buf);
+    free(digest);
     return &blobs->v[id];
+}
+
+/* get_layer of an on-demand source with the cache on: a cached layer is neither fetched nor
+ * walked (a source with `verify` checks the blob's bytes first); the rest goes to the source's
+ * own get_layer. */
+static struct rmg_blob *cached_get_layer(struct rmg_image_source *base, const char *name,
+                                         char *err, size_t errlen)
+{
+    struct rmg_ondemand_source *src = (struct rmg_ondemand_source *)base;
+    struct rmg_source_reader *sr = src->reader;
+    struct rmg_blob *b = rmg_blobs_find(&base->blobs, name);
+    if (b && b->layer)
+        return b;
+    char *digest = rmg_blob_name_digest(name);
+    struct rmg_results found;
+    rmg_results_init(&found);
+    struct rmg_pathset *paths = NULL;
+    if (digest && rmg_cache_load(sr->r.ctx->cache, digest, base->target, -1, &found, &paths) &&
+        (!src->verify || src->verify(src, name, digest)) &&
+        (b || (b = rmg_blobs_add(&base->blobs, name)))) {
+        int id = b->id;
+        for (size_t i = 0; i < found.n_findings; i++)
+            found.findings[i].loc.layer_index = id;
+        take_cached(&sr->r, id, &found, paths);
+        free(digest);
+        return &base->blobs.v[id];
+    }
+    rmg_results_clear(&found);
+    rmg_pathset_free(paths);
+    free(digest);
+    return sr->get_layer(base, name, err, errlen);
 }
 
 enum rmg_status rmg_source_image_ondemand(const struct rmg_scan_ctx *ctx, const char *target,
@@ -573,6 +813,9 @@ enum rmg_status rmg_source_image_ondemand(const struct rmg_scan_ctx *ctx, const 
     struct rmg_scanner *sc;
     bool ok = reader_init(&sr.r, ctx, &src->base, target, &tmp, &pool, &sc);
     src->reader = &sr;
+    sr.get_layer = src->base.get_layer;
+    if (ctx->cache)
+        src->base.get_layer = cached_get_layer;
     enum rmg_status st = RMG_OK;
     struct rmg_image_set *set = NULL;
     if (!ok) {
@@ -585,6 +828,7 @@ enum rmg_status rmg_source_image_ondemand(const struct rmg_scan_ctx *ctx, const 
             st = sr.r.worst;
     }
     st = reader_close(&sr.r, pool, sc, set, out, st);
+    src->base.get_layer = sr.get_layer;
     src->reader = NULL;
     return st;
 }

@@ -34,6 +34,11 @@ struct rmg_source_reader; /* opaque: the running scan of one on-demand source */
 struct rmg_ondemand_source {
     struct rmg_image_source base;     /* first: the callbacks get &base */
     struct rmg_source_reader *reader; /* set by rmg_source_image_ondemand, NULL outside it */
+    /* Optional, with the layer cache on: are the bytes of blob `name` those of `digest`?
+     * Asked before a cached result is used for it (a local directory, where a name is only a
+     * claim). NULL: a cached digest is trusted without fetching the blob (a registry serves
+     * blobs by digest, and fetching them is what the cache saves). */
+    bool (*verify)(struct rmg_ondemand_source *src, const char *name, const char *digest);
 };
 
 /* Scans an on-demand source: plans the images `ref` selects (NULL: all) from its
@@ -46,11 +51,15 @@ enum rmg_status rmg_source_image_ondemand(const struct rmg_scan_ctx *ctx, const 
 
 /* For src's get_layer: walks the layer blob `name` read from fd (a tar in any compression,
  * by magic bytes) until the layer's end (fd is not read to its end, nor closed). `size` is the
- * blob's compressed size (0 if unknown). A layer already walked is not walked again. Returns
+ * blob's compressed size (0 if unknown). With `check` (and the layer cache on), fd is read to
+ * its end and its bytes are checked against the digest of `name` (a mismatch is an error of
+ * the scan; a match lets the layer be cached): a source that checks the bytes itself passes
+ * false and sets the blob's `verified`. A layer already walked is not walked again. Returns
  * the blob, or NULL with a message in err (out of memory); a corrupt layer is an error of the
  * scan, not NULL. */
 struct rmg_blob *rmg_source_image_walk_fd(struct rmg_ondemand_source *src, const char *name,
-                                          int fd, uint64_t size, char *err, size_t errlen);
+                                          int fd, uint64_t size, bool check, char *err,
+                                          size_t errlen);
 
 /* Records an error (or warning) of src's scan, about blob `path` (may be NULL). */
 void rmg_source_image_error(struct rmg_ondemand_source *src, enum rmg_status st,

@@ -1389,7 +1389,7 @@ static struct rmg_blob *reg_get_layer(struct rmg_image_source *src, const char *
     if (index >= 0)
         rmg_fmt(label, sizeof label, "layer %d: ", index);
     if (n > 0)
-        b = rmg_source_image_walk_fd(&r->base, name, sv[0], size, err, errlen);
+        b = rmg_source_image_walk_fd(&r->base, name, sv[0], size, false, err, errlen);
     /* The rest of the stream (the walk stops at the tar's end): the digest covers it all. */
     char sink[16384];
     for (ssize_t got = n; got > 0 || (got < 0 && errno == EINTR);)
@@ -1430,6 +1430,8 @@ static struct rmg_blob *reg_get_layer(struct rmg_image_source *src, const char *
         rmg_source_image_error(&r->base, RMG_WARN, name, "%s%llu bytes, the manifest says "
                                "%llu", label, (unsigned long long)t.bytes,
                                (unsigned long long)size);
+    else
+        src->blobs.v[id].verified = true;
     return &src->blobs.v[id];
 }
 

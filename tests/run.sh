@@ -27,6 +27,8 @@ count_tap() { # name, file with TAP output
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# The layer cache is on by default: the tests get a fresh one (and never touch ~/.cache).
+export XDG_CACHE_HOME="$tmp/cache"
 
 for part in $parts; do
     case $part in

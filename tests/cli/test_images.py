@@ -19,8 +19,10 @@ digest, diff_id, created_by}} (no layer for config findings); changed_in{layer, 
 deleted/overwritten; exit 1 on findings, 0 clean, 2 on input errors with partial results.
 """
 import hashlib
+import io
 import json
 import os
+import shutil
 import sys
 import tarfile
 import tempfile
@@ -877,20 +879,124 @@ def text_output_deleted(tmp):
 
 @test
 def no_raw_secret_in_any_output(tmp):
-    """Every fixture, JSON and text: no raw secret (scan() checks each); --show-secrets is the
-    one way to see one."""
+    """Every fixture, JSON and text: no raw secret (scan() checks each), nor in the layer cache
+    the scans filled; --show-secrets is the one way to see one (and it bypasses the cache)."""
     targets = [f"oci:{fixture('layered')['layout']}:app", f"oci:{fixture('config')['layout']}:cfg",
                f"oci:{fixture('nested')['layout']}:nested",
                f"oci:{fixture('multiarch')['layout']}:multi",
                f"docker-archive:{fixture('docker_save')['multi']}"]
+    cache = tmp / "cache"
     for t in targets:
-        scan(t, "--all-platforms" if "multi" in t else "-q", fmt="json")
-        scan(t, "--color", "never", fmt="text")
-        scan(t, "-v", fmt="text")
+        scan(t, "--all-platforms" if "multi" in t else "-q", "--cache-dir", cache, fmt="json")
+        scan(t, "--color", "never", "--cache-dir", cache, fmt="text")
+        scan(t, "-v", "--cache-dir", cache, fmt="text")
     g = fixture("gone")
-    res = run("scan", "-f", "json", "--show-secrets", f"oci:{g['layout']}:gone")
+    scan(f"oci:{g['layout']}:gone", "--cache-dir", cache, fmt="json")
+    res = run("scan", "-f", "json", "--show-secrets", "--cache-dir", cache,
+              f"oci:{g['layout']}:gone")
     expect_rc(res, 1)
     check(g["secrets"]["K"].encode() in res.out, "--show-secrets shows the secret", res)
+    entries = [p for p in cache.rglob("*") if p.is_file()]
+    check(len(entries) >= 10, f"the scans filled the cache: {len(entries)} entries")
+    for p in entries:
+        data = p.read_bytes()
+        for mark in SESSION.secrets:
+            check(mark.encode() not in data, f"a raw secret ({mark[:4]}...) in cache entry {p}")
+
+
+# ================================================================== 11. the layer cache
+
+
+def cache_stats(doc):
+    st = doc.get("stats", {})
+    return st.get("layers"), st.get("layers_cached")
+
+
+def gzip_mtime_changed(data):
+    """The same gzip stream with another MTIME in its header: same content, another digest."""
+    check(data[:2] == b"\x1f\x8b", "a gzip blob")
+    return data[:4] + bytes(b ^ 0x5A for b in data[4:8]) + data[8:]
+
+
+@test
+def layer_cache_every_transport(tmp):
+    """With a fresh --cache-dir, each transport whose layer blobs are named by digest (skopeo
+    docker-archive <diff_id>.tar, Docker 25+ save, oci-archive, OCI layouts gzip and zstd, a
+    gzip stream on stdin) scans its 6 layers, then takes all 6 from the cache with the same
+    findings. The OCI layout and the Docker 25 save share their gzip blobs, so one cache serves
+    both. A legacy docker save (<id>/layer.tar names: no digest) is never cached."""
+    t = fixture("transports")
+    lay = fixture("layered")
+    oci = f"oci:{lay['layout']}:app"
+    for target, inp in ((f"docker-archive:{t['docker']}", None),
+                        (f"docker-archive:{t['docker25']}", None),
+                        (f"oci-archive:{t['oci_archive']}", None), (oci, None),
+                        (f"oci:{t['zstd']}:app", None),
+                        ("-", Path(t["oci_archive_gz"]).read_bytes())):
+        cache = tmp / f"cache-{len(list(tmp.iterdir()))}"
+        res, cold = scan(target, "--cache-dir", cache, rc=1, input=inp)
+        check(cache_stats(cold) == (6, 0), f"{target}: cold: {cache_stats(cold)}", res)
+        res, warm = scan(target, "--cache-dir", cache, rc=1, input=inp)
+        check(cache_stats(warm) == (6, 6), f"{target}: warm: {cache_stats(warm)}", res)
+        check(warm["findings"] == cold["findings"], f"{target}: the same findings", res)
+        check(warm["stats"]["files"] == 0, f"{target}: nothing scanned again", res)
+        same_as_layered("-" if inp else target, res, warm, f"{target} from the cache")
+    shared = tmp / "shared"
+    scan(oci, "--cache-dir", shared, rc=1)
+    res, doc = scan(f"docker-archive:{t['docker25']}", "--cache-dir", shared, rc=1)
+    check(cache_stats(doc) == (6, 6), f"docker25 after the OCI layout: {cache_stats(doc)}", res)
+    legacy = fixture("docker_save")
+    for _ in range(2):
+        res, doc = scan(legacy["legacy"], "--cache-dir", tmp / "legacy", rc=1)
+        check(doc.get("stats", {}).get("layers_cached") == 0,
+              f"legacy docker save: nothing from the cache: {cache_stats(doc)}", res)
+    res, doc = scan(oci, "--no-cache", "--cache-dir", shared, rc=1)
+    check(cache_stats(doc) == (6, 0), f"--no-cache: {cache_stats(doc)}", res)
+
+
+@test
+def layer_cache_checks_the_bytes(tmp):
+    """A cached layer's blob replaced by other bytes under the same name (the gzip MTIME
+    changed: same files, another digest). OCI layout: the blob is hashed before its cached
+    result is used; it does not match, so it is scanned and reported as not the layer it
+    claims to be (exit 2, its findings still there). A stream (Docker 25 save): its bytes are
+    hashed instead of scanned; the mismatch is an error (exit 2) naming the blob, and the
+    other layers come from the cache. A fresh cache never stores the tampered layer."""
+    lay = fixture("layered")
+    t = fixture("transports")
+    cache = tmp / "cache"
+    scan(f"oci:{lay['layout']}:app", "--cache-dir", cache, rc=1)
+    layout = tmp / "layout"
+    shutil.copytree(lay["layout"], layout)
+    _, man, _ = fx.image_parts(layout, "app")
+    digest = man["layers"][1]["digest"]
+    blob = fx.blob_path(layout, digest)
+    blob.write_bytes(gzip_mtime_changed(blob.read_bytes()))
+    hexd = digest.split(":")[1]
+    for c in (cache, tmp / "fresh"):
+        res, doc = scan(f"oci:{layout}:app", "--cache-dir", c, rc=2)
+        errs = [x for x in errors_of(doc, "error") if hexd in err_text(x)]
+        check(errs and "do not have the digest" in err_text(errs[0]),
+              f"{c.name}: an error naming the layer: {doc.get('errors')}", res)
+        same_findings(doc, lay["expect"], res, f"{c.name}: every finding still reported")
+    res, doc = scan(f"oci:{layout}:app", "--cache-dir", tmp / "fresh", rc=2)
+    check(cache_stats(doc) == (6, 5), f"the tampered layer was not cached: {cache_stats(doc)}",
+          res)
+    # The same blob inside a Docker 25 save, read as a stream.
+    src = Path(t["docker25"])
+    bad = tmp / "docker25-bad.tar"
+    with tarfile.open(src) as tin, tarfile.open(bad, "w") as tout:
+        for m in tin.getmembers():
+            data = tin.extractfile(m).read() if m.isfile() else None
+            if m.name == f"blobs/sha256/{hexd}":
+                data = gzip_mtime_changed(data)
+            tout.addfile(m, io.BytesIO(data) if data is not None else None)
+    res, doc = scan(f"docker-archive:{bad}", "--cache-dir", cache, rc=2)
+    errs = [x for x in errors_of(doc, "error") if hexd in err_text(x)]
+    check(errs and "not scanned" in err_text(errs[0]),
+          f"stream: an error naming the blob: {doc.get('errors')}", res)
+    check(cache_stats(doc) == (5, 5), f"stream: the 5 others from the cache: {cache_stats(doc)}",
+          res)
 
 
 # ---------------------------------------------------------------------------- main

@@ -20,14 +20,17 @@ a tampered blob is an error naming it (exit 2) while the other layers are still 
 registry's own message for a missing tag; 429 and 5xx retried, a bounded number of times;
 credentials not sent along a redirect to another host:port; TLS verified unless
 --tls-verify=false; --all-tags and --all-repos list the registry (paged, with the same
-credentials) before --shard splits the images.
+credentials) before --shard splits the images; a layer in the layer cache is not downloaded
+again, and its cached findings and paths give the same report as a full scan.
 """
 import base64
 import gzip
+import io
 import json
 import os
 import shutil
 import sys
+import tarfile
 import tempfile
 import time
 from collections import Counter
@@ -548,7 +551,8 @@ def tamper_registry():
 def tampered_layer_blob(tmp):
     """Layer 1's blob changed in the registry's storage (the gzip header's MTIME: same size,
     same content once decompressed, another digest): exit 2, an error naming layer 1 and its
-    digest, "digest mismatch"; layers 0 and 2 still reported."""
+    digest, "digest mismatch"; layers 0 and 2 still reported. (--no-cache: other tests scanned
+    this image before, and a layer in the layer cache is not downloaded at all.)"""
     reg = tamper_registry()
     info = fixture("corrupt")
     _, _, man = manifest_of(reg, "c", "1")
@@ -559,7 +563,7 @@ def tampered_layer_blob(tmp):
     data[4:8] = (0x5EADBEEF ^ int.from_bytes(data[4:8], "little")).to_bytes(4, "little")
     blob.write_bytes(bytes(data))
     check(gzip.decompress(bytes(data)), "still a valid gzip")
-    res, doc = scan(f"docker://{reg.host}/c:1", INSECURE, rc=2)
+    res, doc = scan(f"docker://{reg.host}/c:1", INSECURE, "--no-cache", rc=2)
     hexd = digest.split(":")[1]
     errs = [x for x in errors_of(doc, "error") if hexd in err_text(x)]
     check(errs and "digest mismatch" in err_text(errs[0]) and "layer 1" in err_text(errs[0]),
@@ -725,6 +729,89 @@ def listing_pages_and_bearer_scope(tmp):
 
 
 # ============================================================================== main
+
+
+# ======================================================================= 6. the layer cache
+
+
+def blob_gets(proxy, since, digests):
+    """The layer digests of `digests` fetched through proxy since log entry `since`."""
+    return [d for m, path, _ in proxy.log[since:] if m == "GET" and "/blobs/" in path
+            for d in digests if path.endswith(d)]
+
+
+@test
+def layer_cache_shared_layers(tmp):
+    """Image B is the "layered" image A plus one layer (a whiteout deleting A's present AWS key,
+    and a new key). With one --cache-dir: scanning A downloads its 6 layers; then B downloads
+    and scans only its new layer (6 of 7 from the cache) and its findings are those of a
+    --no-cache scan of B (the cached path sets still give the states: the key deleted by B's
+    layer); A again downloads nothing. The cache holds no planted secret, files 0600."""
+    info = fixture("layered")
+    plus = tmp / "plus"
+    shutil.copytree(info["layout"], plus)
+    new_key = SESSION.aws_id()
+    SESSION.secrets.add(new_key)
+    layer = tmp / "layer.tar"
+    with tarfile.open(layer, "w") as t:
+        for name, data in (("app/present/.wh.aws.txt", b""),
+                           ("app/new.txt", f"aws_access_key_id = {new_key}\n".encode())):
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data))
+    fx.sh("umoci", "raw", "add-layer", "--history.created_by", "RUN rm present/aws.txt",
+          "--image", f"{plus}:app", str(layer))
+    reg = started(rg.Registry(tmp / "reg"))
+    reg.push(f"oci:{info['layout']}:app", "a:1")
+    reg.push(f"oci:{plus}:app", "b:1")
+    proxy = started(rg.Proxy(reg))
+    _, _, man_a = manifest_of(reg, "a", "1")
+    _, _, man_b = manifest_of(reg, "b", "1")
+    da = [x["digest"] for x in man_a["layers"]]
+    db = [x["digest"] for x in man_b["layers"]]
+    check(len(da) == 6 and db[:6] == da and len(db) == 7, "B is A plus one layer, same blobs")
+    cache = tmp / "cache"
+    opts = (INSECURE, "--cache-dir", str(cache))
+
+    def stats(doc):
+        st = doc.get("stats", {})
+        return st.get("layers"), st.get("layers_cached")
+
+    n = len(proxy.log)
+    res, a1 = scan(f"docker://{proxy.host}/a:1", *opts, rc=1)
+    same_findings(a1, info["expect"], res, "A, cold cache")
+    check(stats(a1) == (6, 0), f"A: 6 layers read, none cached: {stats(a1)}", res)
+    check(sorted(blob_gets(proxy, n, da)) == sorted(da), "A: each layer downloaded once", res)
+
+    n = len(proxy.log)
+    res, b1 = scan(f"docker://{proxy.host}/b:1", *opts, rc=1)
+    check(stats(b1) == (7, 6), f"B: 7 layers, 6 from the cache: {stats(b1)}", res)
+    check(blob_gets(proxy, n, db) == [db[6]], "B: only the new layer downloaded: "
+          f"{blob_gets(proxy, n, db)}", res)
+    res, _ = scan(f"docker://{proxy.host}/b:1", *opts, rc=1, fmt="text")
+    check(b"7 layers from the cache" in res.out, "the text summary says how many layers came "
+          "from the cache", res)
+    res, b0 = scan(f"docker://{proxy.host}/b:1", INSECURE, "--no-cache", rc=1)
+    check(b0["findings"] == b1["findings"], "B from the cache == B scanned in full", res)
+    states = {(loc(f)["path"], f["state"]) for f in b1["findings"]}
+    check(("/app/present/aws.txt", "deleted") in states and ("/app/new.txt", "present") in states,
+          f"states of B: the key deleted by the new layer, the new key present: {states}", res)
+
+    n = len(proxy.log)
+    res, a2 = scan(f"docker://{proxy.host}/a:1", *opts, rc=1)
+    check(stats(a2) == (6, 6) and blob_gets(proxy, n, da) == [], "A again: nothing downloaded",
+          res)
+    check(a2["findings"] == a1["findings"], "A again: the same findings", res)
+
+    files = [p for p in cache.rglob("*") if p.is_file()]
+    check(len(files) == 7, f"one entry per layer: {len(files)}")
+    for p in files:
+        check(p.stat().st_mode & 0o777 == 0o600, f"{p.name} is mode 0600")
+        data = p.read_bytes()
+        for mark in SESSION.secrets:
+            for m in SESSION.secret_marks(mark):
+                check(m.encode() not in data, f"a planted secret ({m[:4]}...) is in the cache")
+    proxy.stop()
 
 
 def main(argv):
