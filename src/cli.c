@@ -80,6 +80,9 @@ static const char help_text[] =
     "                          containers auth.json, ~/.docker/config.json, helpers)\n"
     "      --creds-file FILE   the same from a file: USER:PASS, or an auth.json\n"
     "      --tls-verify=false  registries: do not check certificates; plain HTTP allowed\n"
+    "      --default-registry HOST[:PORT]  where Docker Hub names (docker://alpine,\n"
+    "                          docker://docker.io/team/app) are read from: Docker Hub's\n"
+    "                          API host or a mirror (default: $RUMMAGE_DEFAULT_REGISTRY)\n"
     "      --cache-dir DIR     the layer cache: a layer scanned before with the same rules\n"
     "                          is neither read nor scanned again (default:\n"
     "                          $XDG_CACHE_HOME/rummage or ~/.cache/rummage; no secrets)\n"
@@ -148,7 +151,7 @@ static bool expand_registry(const struct rmg_config *c, char ***pv, size_t *pn, 
                             size_t errlen)
 {
     const struct rmg_registry_opts o = {c->registry_creds, c->registry_creds_file,
-                                        c->tls_verify_off};
+                                        c->tls_verify_off, c->default_registry};
     char **v = NULL;
     size_t n = 0, cap = 0;
     bool ok = true;
@@ -284,7 +287,7 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
     enum { O_FAIL_ON = 256, O_SHOW, O_RULES, O_CONFIG, O_NO_CONFIG, O_ENGINE, O_CHUNK, O_COLOR,
            O_FAIL_STATE, O_PLATFORM, O_ALL_PLATFORMS, O_DEPTH, O_FORMAT, O_FILE, O_BUILD_ARG,
            O_SHOW_IGNORED, O_BASELINE, O_IMAGES_FROM, O_SHARD, O_CREDS, O_CREDS_FILE,
-           O_TLS_VERIFY, O_ALL_TAGS, O_ALL_REPOS, O_CACHE_DIR, O_NO_CACHE };
+           O_TLS_VERIFY, O_ALL_TAGS, O_ALL_REPOS, O_CACHE_DIR, O_NO_CACHE, O_DEFAULT_REGISTRY };
     static const struct option opts[] = {
         {"format", required_argument, NULL, O_FORMAT},
         {"file", required_argument, NULL, O_FILE},
@@ -304,6 +307,7 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
         {"all-tags", no_argument, NULL, O_ALL_TAGS},
         {"all-repos", no_argument, NULL, O_ALL_REPOS},
         {"cache-dir", required_argument, NULL, O_CACHE_DIR},
+        {"default-registry", required_argument, NULL, O_DEFAULT_REGISTRY},
         {"no-cache", no_argument, NULL, O_NO_CACHE},
         {"max-archive-depth", required_argument, NULL, O_DEPTH},
         {"show-secrets", no_argument, NULL, O_SHOW},
@@ -434,6 +438,7 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
         case O_ALL_TAGS: c->all_tags = true; break;
         case O_ALL_REPOS: c->all_repos = true; break;
         case O_CACHE_DIR: c->cache_dir = optarg; break;
+        case O_DEFAULT_REGISTRY: c->default_registry = optarg; break;
         case O_NO_CACHE: c->no_cache = true; break;
         case O_TLS_VERIFY:
             if (!optarg || strcmp(optarg, "true") == 0) {
@@ -552,6 +557,8 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
         default: fputs("Try 'rummage --help'.\n", stderr); return false;
         }
     }
+    if (!c->default_registry)
+        c->default_registry = getenv("RUMMAGE_DEFAULT_REGISTRY");
     c->targets = argv + optind;
     c->n_targets = (size_t)(argc - optind);
     size_t n_given = c->n_targets;
@@ -747,7 +754,7 @@ static int scan_and_report(const struct rmg_config *c, enum rmg_command cmd)
     struct rmg_scan_ctx ctx = {.rules = rules, .jobs = c->jobs, .platform = c->platform,
                                .all_platforms = c->all_platforms,
                                .registry = {c->registry_creds, c->registry_creds_file,
-                                            c->tls_verify_off},
+                                            c->tls_verify_off, c->default_registry},
                                .progress = c->verbosity > 0                      ? 2
                                            : c->verbosity == 0 && isatty(STDERR_FILENO) ? 1
                                                                                          : 0};

@@ -36,6 +36,7 @@ struct rmg_config {
     bool all_tags;                   /* --all-tags: docker://HOST/REPO is every tag */
     bool all_repos;                  /* --all-repos: docker://HOST is every repository's tags */
     const char *cache_dir;           /* --cache-dir DIR (default: rmg_cache_default_dir) */
+    const char *default_registry;    /* --default-registry HOST, or $RUMMAGE_DEFAULT_REGISTRY */
     bool no_cache;                   /* --no-cache */
     int max_archive_depth;        /* --max-archive-depth; default 2 */
     const char *dockerfile;       /* context -f/--file */

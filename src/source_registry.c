@@ -62,8 +62,10 @@ static const char accept_manifests[] =
     "Accept: " MT_OCI_INDEX ", " MT_OCI_MANIFEST ", " MT_DOCKER_LIST ", " MT_DOCKER_V2;
 
 /* Docker Hub's name, the one registry people write without a host. Its API endpoint is a
- * different host that rummage does not build in, so such names get a clear error instead. */
+ * different host, which rummage does not build in: names of Docker Hub images are fetched from
+ * the registry the user names with --default-registry (Docker Hub's API host, or a mirror). */
 static const char docker_hub_name[] = "docker.io";
+static const char docker_hub_index[] = "index.docker.io";
 
 /* ---- references ------------------------------------------------------------------------- */
 
@@ -180,6 +182,65 @@ static bool valid_tag(const char *t, size_t n)
               (t[i] >= '0' && t[i] <= '9') || t[i] == '_' || t[i] == '.' || t[i] == '-'))
             return false;
     return true;
+}
+
+static bool parse_ref(const char *s, struct ref *r, char *err, size_t errlen);
+
+/* A Docker Hub name, as Docker reads it: no host ("alpine", "team/app:1") or the host
+ * docker.io. Gives the name without its host ("alpine") in *rest. */
+static bool is_hub_name(const char *s, const char **rest)
+{
+    const char *slash = strchr(s, '/');
+    size_t hl = slash ? (size_t)(slash - s) : strlen(s);
+    if (slash && ((hl == strlen(docker_hub_name) && strncmp(s, docker_hub_name, hl) == 0) ||
+                  (hl == strlen(docker_hub_index) && strncmp(s, docker_hub_index, hl) == 0))) {
+        *rest = slash + 1;
+        return true;
+    }
+    bool host = slash && (memchr(s, '.', hl) || memchr(s, ':', hl) || s[0] == '[' ||
+                          (hl == 9 && strncmp(s, "localhost", 9) == 0));
+    /* Without a '/', "app:1.0" is a Hub image, but "HOST.NAME[:PORT]" and "localhost[:PORT]"
+     * are hosts without a repository (parse_ref says so). */
+    size_t nl = strcspn(s, ":@");
+    bool bare_host = !slash && (memchr(s, '.', nl) || s[0] == '[' ||
+                                (nl == 9 && strncmp(s, "localhost", 9) == 0));
+    *rest = s;
+    return *s && !host && !bare_host;
+}
+
+/* parse_ref for any name: a Docker Hub name is read from `hub` (HOST[:PORT]: its API host or a
+ * mirror), "library/" added to one-component names as Docker does, and named
+ * "docker.io/REPO:TAG" in reports. */
+static bool parse_any_ref(const char *s, const char *hub, struct ref *r, char *err,
+                          size_t errlen)
+{
+    const char *rest;
+    if (!is_hub_name(s, &rest))
+        return parse_ref(s, r, err, errlen);
+    if (!hub || !*hub) {
+        rmg_fmt(err, errlen, "'%.200s' names a Docker Hub image, and rummage has no Docker Hub "
+                             "endpoint built in: give --default-registry HOST (or "
+                             "RUMMAGE_DEFAULT_REGISTRY), the registry to read such names from "
+                             "(Docker Hub's API host or a mirror of it), or write "
+                             "docker://HOST/REPO:TAG", s);
+        return false;
+    }
+    size_t hl = strlen(hub);
+    if (!valid_host(hub, hl) || hl >= sizeof r->host) {
+        rmg_fmt(err, errlen, "--default-registry '%.200s' is not a registry host[:port]", hub);
+        return false;
+    }
+    size_t name_end = strcspn(rest, ":@");
+    bool library = !memchr(rest, '/', name_end);
+    struct rmg_buf b = {0};
+    rmg_buf_printf(&b, "%s/%s%s", hub, library ? "library/" : "", rest);
+    bool ok = b.data && parse_ref(b.data, r, err, errlen);
+    rmg_buf_free(&b);
+    if (ok && r->digest[0])
+        rmg_fmt(r->name, sizeof r->name, "%s/%s@%s", docker_hub_name, r->repo, r->digest);
+    else if (ok)
+        rmg_fmt(r->name, sizeof r->name, "%s/%s:%s", docker_hub_name, r->repo, r->tag);
+    return ok;
 }
 
 static bool parse_ref(const char *s, struct ref *r, char *err, size_t errlen)
@@ -1541,7 +1602,7 @@ enum rmg_status rmg_source_registry(const struct rmg_scan_ctx *ctx,
     static const struct rmg_registry_opts none = {0};
     char err[1024];
     struct session s = {.ctx = ctx, .opts = opts ? opts : &none, .target = target, .out = out};
-    if (!parse_ref(spec, &s.ref, err, sizeof err)) {
+    if (!parse_any_ref(spec, s.opts->default_registry, &s.ref, err, sizeof err)) {
         rmg_results_add_error(out, RMG_EINPUT, target, NULL, "%s", err);
         return RMG_EINPUT;
     }
@@ -1814,7 +1875,8 @@ enum rmg_status rmg_registry_expand(const struct rmg_registry_opts *o, const cha
         size_t hl = slash ? (size_t)(slash - spec) : strlen(spec);
         if (hl == strlen(docker_hub_name) && strncmp(spec, docker_hub_name, hl) == 0) {
             rmg_fmt(err, sizeof err, "%s names Docker Hub, whose API endpoint is not built in: "
-                                     "write the registry's API host", docker_hub_name);
+                                     "write the registry's API host (and Docker Hub has no "
+                                     "catalog to list)", docker_hub_name);
             ok = false;
         } else if (!valid_host(spec, hl) || hl >= sizeof s.ref.host) {
             rmg_fmt(err, sizeof err, "'%.*s' is not a registry host[:port]",
@@ -1824,7 +1886,7 @@ enum rmg_status rmg_registry_expand(const struct rmg_registry_opts *o, const cha
         if (ok)
             memcpy(s.ref.host, spec, hl);
     } else {
-        ok = parse_ref(spec, &s.ref, err, sizeof err);
+        ok = parse_any_ref(spec, s.opts->default_registry, &s.ref, err, sizeof err);
     }
     if (!ok) {
         rmg_results_add_error(errors, RMG_EINPUT, target, NULL, "%s", err);

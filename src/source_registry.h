@@ -17,6 +17,9 @@ struct rmg_registry_opts {
                                auth.json / Docker config.json; or NULL */
     bool tls_verify_off;    /* --tls-verify=false: certificates not checked, and a registry
                                that does not speak TLS is read over plain HTTP */
+    const char *default_registry; /* --default-registry HOST[:PORT] (or RUMMAGE_DEFAULT_REGISTRY):
+                               where Docker Hub names ("alpine", "docker.io/team/app") are
+                               read from; NULL: such names are an error */
 };
 
 /* Scans the image `ref` (the target without "docker://": "HOST[:PORT]/REPO[:TAG]" or

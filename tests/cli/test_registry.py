@@ -289,8 +289,8 @@ def unreachable_registry(tmp):
 
 @test
 def bad_references(tmp):
-    cases = [("docker://app:1.0", b"no registry host"),
-             ("docker://team/app:1.0", b"no registry host"),
+    cases = [("docker://app:1.0", b"--default-registry"),
+             ("docker://team/app:1.0", b"--default-registry"),
              ("docker://docker.io/library/alpine:3", b"Docker Hub"),
              ("docker://127.0.0.1:5000/App:1", b"lower case"),
              ("docker://127.0.0.1:5000/app:bad tag", b"not a tag"),
@@ -301,6 +301,32 @@ def bad_references(tmp):
     for target, want in cases:
         res, doc = scan(target, INSECURE, rc=2)
         check(want in res.err, f"{target}: stderr should say {want!r}", res)
+
+
+@test
+def docker_hub_names(tmp):
+    """Docker Hub names as users type them, read from the registry --default-registry (or
+    RUMMAGE_DEFAULT_REGISTRY) names (standing for Docker Hub's API host or a mirror): "alpine"
+    is library/alpine:latest, "docker.io/team/app:1" is team/app:1; reported as Docker names
+    them. Without a default registry: exit 2 saying how to give one."""
+    reg = started(rg.Registry(tmp / "reg"))
+    lay = fixture("layered")
+    reg.push(f"oci:{lay['layout']}:app", "library/alpine:latest")
+    reg.push(f"oci:{lay['layout']}:app", "team/app:1")
+    cases = [("docker://alpine", {}, ("--default-registry", reg.host), "alpine:latest"),
+             ("docker://docker.io/library/alpine", {}, ("--default-registry", reg.host),
+              "alpine:latest"),
+             ("docker://team/app:1", {"RUMMAGE_DEFAULT_REGISTRY": reg.host}, (), "team/app:1"),
+             ("docker://docker.io/team/app:1", {"RUMMAGE_DEFAULT_REGISTRY": reg.host}, (),
+              "team/app:1")]
+    for target, env, opts, image in cases:
+        res, doc = scan(target, INSECURE, *opts, env=env, rc=1)
+        same_findings(doc, lay["expect"], res, target)
+        names = {loc(f).get("image") for f in doc["findings"]}
+        check(names == {image}, f"{target}: reported as {names}, not {image}", res)
+    res, _ = scan("docker://alpine", INSECURE, rc=2)
+    check(b"--default-registry" in res.err and b"RUMMAGE_DEFAULT_REGISTRY" in res.err,
+          "without a default registry: how to give one", res)
 
 
 # ================================================================ 3. retries and redirects
