@@ -787,6 +787,76 @@ def corrupt_truncated_stream_keeps_findings(tmp):
               f"{target}: the layer's secret, named by its blob: {[loc(f) for f in fs]}", res)
 
 
+class FakeDaemon:
+    """A Docker Engine API on a unix socket that knows one image and, asked for it, sends a
+    Content-Length for the whole save stream but only `body` before closing the connection (a
+    daemon that died mid-transfer). Runs in a thread; stop() closes it."""
+
+    def __init__(self, path, body, full_len):
+        import socket
+        import threading
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(str(path))
+        self.sock.listen(4)
+        self.body, self.full_len = body, full_len
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                req = b""
+                while b"\r\n\r\n" not in req:
+                    got = conn.recv(4096)
+                    if not got:
+                        break
+                    req += got
+                line = req.split(b"\r\n", 1)[0].decode(errors="replace")
+                if "/json" in line:
+                    info = json.dumps({"Id": "sha256:" + "0" * 64, "RepoTags": ["other:2.0"]})
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                 b"Content-Length: %d\r\nConnection: close\r\n\r\n%s"
+                                 % (len(info), info.encode()))
+                else:
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\n"
+                                 b"Content-Length: %d\r\nConnection: close\r\n\r\n"
+                                 % self.full_len + self.body)
+
+    def stop(self):
+        self.sock.close()
+
+
+@test
+def docker_daemon_truncated_stream(tmp):
+    """A daemon whose save stream stops short (inside manifest.json, after the layers): exit 2
+    with an error naming the target, and the secret of the layer that did arrive is still
+    reported, named by its blob, as for a cut file."""
+    info = fixture("gone")
+    data = Path(info["archive"]).read_bytes()
+    with tarfile.open(info["archive"]) as t:
+        man = [m for m in t.getmembers() if m.name == "manifest.json"]
+    daemon = FakeDaemon(tmp / "d.sock", data[: man[0].offset_data + 10], len(data))
+    try:
+        res = run("scan", "-f", "json", "docker-daemon:other:2.0", timeout=60,
+                  env={"DOCKER_HOST": f"unix://{tmp}/d.sock"})
+    finally:
+        daemon.stop()
+    expect_rc(res, 2)
+    no_leak(res)
+    doc = parse_json(res)
+    errs = errors_of(doc, "error")
+    check(errs and all(x.get("target") == "docker-daemon:other:2.0" for x in errs),
+          f"errors name the target: {errs}", res)
+    e = expect_by(info, "K")[0]
+    fs = [f for f in doc["findings"] if f["fingerprint"] == e["fingerprint"]]
+    check(len(fs) == 1 and loc(fs[0])["path"].endswith("!/srv/secret.txt"),
+          f"the layer's secret, named by its blob: {[loc(f) for f in fs]}", res)
+
+
 @test
 def corrupt_mislabelled_media_type(tmp):
     """Layer 1 stored uncompressed but labelled tar+gzip, layer 2 gzip labelled tar:
