@@ -759,7 +759,7 @@ static int scan_and_report(const struct rmg_config *c, enum rmg_command cmd)
                                            : c->verbosity == 0 && isatty(STDERR_FILENO) ? 1
                                                                                          : 0};
     ctx.opts.chunk_size = c->chunk_size;
-    struct rmg_progress tally = {.t0 = rmg_now()};
+    struct rmg_progress tally = {.t0 = rmg_now(), .targets = (unsigned)c->n_targets};
     ctx.tally = &tally;
     rmg_limits_default(&ctx.limits);
     ctx.limits.max_depth = c->max_archive_depth;

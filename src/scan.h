@@ -11,6 +11,7 @@
 /* What a run has read so far, for the progress line: written by the reading thread only. */
 struct rmg_progress {
     unsigned images;   /* image targets finished */
+    unsigned targets;  /* targets in the run (0: unknown) */
     uint64_t layers;   /* layers started */
     uint64_t bytes;    /* compressed layer bytes started */
     double t0;         /* when the run began (rmg_now) */

@@ -258,8 +258,11 @@ static void progress(struct reader *r, const char *name, uint64_t size, bool cac
     } else if (r->ctx->progress == 1 && t) {
         double dt = rmg_now() - t->t0;
         double mib = (double)t->bytes / (1 << 20);
-        fprintf(stderr, "\r\033[Krummage: image %u, layer %llu, %.0f MiB of layers in %.0f s "
-                "(%.0f MiB/s)", t->images + 1, (unsigned long long)t->layers, mib, dt,
+        char of[32] = "";
+        if (t->targets > 1)
+            rmg_fmt(of, sizeof of, " of %u", t->targets);
+        fprintf(stderr, "\r\033[Krummage: image %u%s, layer %llu, %.0f MiB of layers in %.0f s "
+                "(%.0f MiB/s)", t->images + 1, of, (unsigned long long)t->layers, mib, dt,
                 dt > 0.5 ? mib / dt : 0.0);
         fflush(stderr);
     }

@@ -22,7 +22,9 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
+import subprocess
 import sys
 import tarfile
 import tempfile
@@ -972,6 +974,43 @@ def no_raw_secret_in_any_output(tmp):
         data = p.read_bytes()
         for mark in SESSION.secrets:
             check(mark.encode() not in data, f"a raw secret ({mark[:4]}...) in cache entry {p}")
+
+
+@test
+def progress_line_on_a_terminal(tmp):
+    """stderr a terminal: a status line rewritten in place per layer, with the image's number
+    among the targets, the layers, MiB and rate; cleared when done (the report is not mixed
+    with it); -q: none. stderr not a terminal: none (the other tests)."""
+    import pty
+    lay = fixture("layered")
+    t = fixture("transports")
+    targets = [f"oci:{lay['layout']}:app", f"oci-archive:{t['oci_archive']}"]
+    for quiet in (False, True):
+        master, slave = pty.openpty()
+        p = subprocess.run([RUMMAGE, "scan", "--no-cache", "-f", "json", *(["-q"] if quiet else []),
+                            *targets], stdout=subprocess.PIPE, stderr=slave, timeout=120)
+        os.close(slave)
+        err = b""
+        while True:
+            try:
+                got = os.read(master, 65536)
+            except OSError:
+                break
+            if not got:
+                break
+            err += got
+        os.close(master)
+        check(p.returncode == 1, f"exit {p.returncode}: {err[-500:]!r}")
+        json.loads(p.stdout)
+        lines = re.findall(rb"\r\x1b\[Krummage: image (\d) of 2, layer (\d+), \d+ MiB of layers "
+                           rb"in \d+ s \(\d+ MiB/s\)", err)
+        if quiet:
+            check(not lines and b"rummage: image" not in err, f"-q: no status line: {err!r}")
+            continue
+        check({n for n, _ in lines} == {b"1", b"2"}, f"both images counted: {lines}")
+        check(max(int(k) for _, k in lines) == 12, f"12 layers in all: {lines}")
+        check(err.rstrip(b"\r\n").endswith(b"\r\x1b[K"), f"the line is cleared at the end: "
+              f"{err[-120:]!r}")
 
 
 # ================================================================== 11. the layer cache
