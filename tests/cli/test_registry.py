@@ -206,6 +206,24 @@ def docker_schema2_formats(tmp):
 
 
 @test
+def zstd_layers(tmp):
+    """The layered image with zstd layers (skopeo --dest-compress-format zstd, media type
+    tar+zstd) pushed as is: the same findings, each zstd blob's digest checked."""
+    reg = anon()
+    info = fixture("layered")
+    zstd = fixture("transports")["zstd"]
+    reg.push(f"oci:{zstd}:app", "layered-zstd:app")
+    _, _, man = manifest_of(reg, "layered-zstd", "app")
+    check(all(x["mediaType"].endswith("+zstd") for x in man["layers"]),
+          f"the registry holds zstd layers: {[x['mediaType'] for x in man['layers']]}")
+    res, doc = scan(f"docker://{reg.host}/layered-zstd:app", INSECURE, "--no-cache", rc=1)
+    same_findings(doc, info["expect"], res, "zstd layers")
+    check(doc.get("errors") == [], f"no errors: {doc.get('errors')}", res)
+    digests = {loc(f)["layer"]["digest"] for f in doc["findings"]}
+    check(digests <= {x["digest"] for x in man["layers"]}, "the zstd blobs' digests", res)
+
+
+@test
 def missing_tag_and_repo(tmp):
     """A tag or a repository the registry does not have: exit 2 with the registry's message."""
     reg = anon()
