@@ -15,7 +15,7 @@ BUILD     ?= build$(if $(SANITIZE),-san)
 
 # Build and test dependencies (Debian 12 package names).
 DEB_BUILD := build-essential pkg-config libpcre2-dev libarchive-dev libcjson-dev \
-             libssl-dev zlib1g-dev libvectorscan-dev libcmocka-dev libcurl4-openssl-dev
+             libssl-dev zlib1g-dev libvectorscan-dev libcmocka-dev libcurl4-openssl-dev libisal-dev
 DEB_TEST  := python3 python3-jsonschema openssl openssh-client clang libclang-rt-14-dev time \
              zsh git man-db groff-base
 # Real images built at test time (tests/images/, samples/build_image.sh): see ../docs/images.md.
@@ -27,6 +27,11 @@ HAVE_HS   := $(shell pkg-config --exists libhs 2>/dev/null && echo 1)
 ifeq ($(HAVE_HS),1)
 PKGS      += libhs
 DEFS      += -DRMG_HAVE_VECTORSCAN
+endif
+HAVE_ISAL := $(shell pkg-config --exists libisal 2>/dev/null && echo 1)
+ifeq ($(HAVE_ISAL),1)
+PKGS      += libisal
+DEFS      += -DRMG_HAVE_ISAL
 endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gunzip.h"
 #include "util.h"
 
 #define HEAD_MAX (64u << 10)   /* sniffed and kept before deciding what a file is */
@@ -116,7 +117,7 @@ static la_ssize_t stream_read(struct archive *a, void *ud, const void **out)
 int rmg_entry_stream_open(struct archive *child, struct rmg_entry_stream *s)
 {
     s->head_done = false;
-    return archive_read_open(child, s, NULL, stream_read, NULL);
+    return rmg_archive_open_inflating(child, s, stream_read);
 }
 
 bool rmg_layer_clean_path(const char *name, char *out, size_t cap)

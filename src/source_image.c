@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gunzip.h"
 #include "image.h"
 #include "util.h"
 
@@ -582,7 +583,7 @@ enum rmg_status rmg_source_image_stream(const struct rmg_scan_ctx *ctx, const ch
     if (!ok) {
         rmg_results_add_error(out, RMG_ENOMEM, target, NULL, "out of memory");
         st = RMG_ENOMEM;
-    } else if (archive_read_open(a, &fs, NULL, fd_read, NULL) != ARCHIVE_OK) {
+    } else if (rmg_archive_open_inflating(a, &fs, fd_read) != ARCHIVE_OK) {
         rmg_results_add_error(out, RMG_EINPUT, target, NULL, "not an image archive: %s",
                               archive_error_string(a));
         st = RMG_EINPUT;
@@ -753,7 +754,7 @@ struct rmg_blob *rmg_source_image_walk_fd(struct rmg_ondemand_source *src, const
         return NULL;
     }
     progress(r, name, size, false);
-    bool opened = archive_read_open(a, &fs, NULL, fd_read, NULL) == ARCHIVE_OK;
+    bool opened = rmg_archive_open_inflating(a, &fs, fd_read) == ARCHIVE_OK;
     if (!opened)
         reader_error(r, RMG_EINPUT, name, "cannot open layer: %s", archive_error_string(a));
     else
