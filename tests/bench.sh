@@ -108,8 +108,10 @@ imeasure() { # KEY IMAGE LABEL COMMAND...: time COMMAND (stdout to /dev/null), r
         "$(tail -n 1 "$run/$key.time")" "$rc" >>"$rows"
 }
 scan() { # KEY IMAGE LABEL RUMMAGE-ARGS...: rummage scan with a JSON report in $run/reports
-    local key=$1 image=$2 label=$3; shift 3
-    imeasure "$key" "$image" "$label" "$RUMMAGE" scan -q -f json -o "$run/reports/$key.json" "$@"
+    # (--no-cache unless the args name a --cache-dir: every case scans the layers itself)
+    local key=$1 image=$2 label=$3 cache=--no-cache; shift 3
+    case " $* " in *" --cache-dir "*) cache= ;; esac
+    imeasure "$key" "$image" "$label" "$RUMMAGE" scan -q $cache -f json -o "$run/reports/$key.json" "$@"
 }
 
 cat "$imgdir"/*.tar "$run"/gz/* "$run"/zstd/* "$imgdir"/debian-oci/blobs/sha256/* >/dev/null
@@ -127,11 +129,48 @@ if [ "$(nproc)" -gt 2 ]; then
 fi
 # shellcheck disable=SC2016 # $0, $1, $2 are the inner shell's
 imeasure stdin debian.tar "rummage -j2 - < debian.tar" \
-    sh -c 'exec "$0" scan -q -f json -o "$1" -j2 - <"$2"' "$RUMMAGE" "$run/reports/stdin.json" "$imgdir/debian.tar"
+    sh -c 'exec "$0" scan -q --no-cache -f json -o "$1" -j2 - <"$2"' "$RUMMAGE" "$run/reports/stdin.json" "$imgdir/debian.tar"
 scan oci debian.tar "rummage -j2 oci: layout (gzip)" -j2 "oci:$imgdir/debian-oci"
 scan zstd-scan debian-zstd.tar "rummage -j2 docker-archive (zstd)" -j2 "docker-archive:$imgdir/debian-zstd.tar"
 scan raw debian-raw.tar "rummage -j2 docker-archive (plain tar)" -j2 "docker-archive:$imgdir/debian-raw.tar"
 scan node node.tar "rummage -j2 node.tar (FP corpus)" -j2 "docker-archive:$imgdir/node.tar"
+
+# The layer cache: node.tar shares debian.tar's 4 layers. A cold cache is filled by the first
+# scan (its cost: hashing the blobs and writing the entries); then node.tar reads only its own
+# layer, and a second scan of debian.tar nothing but its manifest and config.
+scan cache-cold debian.tar "rummage -j2 debian.tar, cold cache" -j2 --cache-dir "$run/cache" "docker-archive:$imgdir/debian.tar"
+scan cache-node node.tar "rummage -j2 node.tar, debian cached" -j2 --cache-dir "$run/cache" "docker-archive:$imgdir/node.tar"
+scan cache-warm debian.tar "rummage -j2 debian.tar, warm cache" -j2 --cache-dir "$run/cache" "docker-archive:$imgdir/debian.tar"
+
+# A registry on 127.0.0.1 (Debian's docker-registry, own config, temp storage, free port,
+# stopped by PID): rummage reading the image from it, next to `skopeo copy` of the same image
+# to an OCI directory (the work any pull does: download and check every blob).
+if command -v docker-registry >/dev/null && command -v skopeo >/dev/null; then
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    mkdir -p "$run/registry"
+    printf '%s\n' "version: 0.1" "log: {level: error, accesslog: {disabled: true}}" \
+        "storage: {filesystem: {rootdirectory: $run/registry/data}}" \
+        "http: {addr: 127.0.0.1:$port}" >"$run/registry/config.yml"
+    docker-registry serve "$run/registry/config.yml" >"$run/registry/log" 2>&1 &
+    regpid=$!
+    for _ in $(seq 50); do
+        python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/v2/')" 2>/dev/null && break
+        sleep 0.2
+    done
+    ref=127.0.0.1:$port/bench/debian:bookworm
+    if skopeo copy -q --dest-tls-verify=false "oci:$imgdir/debian-oci:bookworm" "docker://$ref"; then
+        imeasure skopeo debian.tar "skopeo copy registry -> oci: dir" \
+            skopeo copy -q --src-tls-verify=false "docker://$ref" "oci:$run/skopeo-copy:bookworm"
+        scan registry debian.tar "rummage -j2 docker:// (registry)" -j2 --tls-verify=false "docker://$ref"
+        scan registry-warm debian.tar "rummage -j2 docker://, warm cache" -j2 --tls-verify=false \
+            --cache-dir "$run/cache" "docker://$ref"
+    else
+        echo "registry benchmark skipped: could not push the image to 127.0.0.1:$port"
+    fi
+    kill "$regpid" 2>/dev/null || true
+    wait "$regpid" 2>/dev/null || true
+    rm -rf "$run/registry" "$run/skopeo-copy"
+fi
 
 python3 - "$rows" "$imgdir/images.json" "$run" <<'PY'
 import collections, json, os, sys
@@ -157,7 +196,7 @@ def report(key):
         return None
 
 def status(r):
-    if r["key"] in ("gzip", "pigz", "zstd"):
+    if r["key"] in ("gzip", "pigz", "zstd", "skopeo"):
         return "ok" if r["rc"] == 0 else f"exit {r['rc']}"
     rep = report(r["key"])
     err = open(os.path.join(run, r["key"] + ".err"), errors="replace").read().strip().splitlines()
@@ -166,6 +205,9 @@ def status(r):
     f = rep.get("findings", [])
     paths = {x.get("location", {}).get("path") for x in f}
     text = f"exit {r['rc']}, {len(f)} findings in {len(paths)} files"
+    st = rep.get("stats", {})
+    if st.get("layers_cached"):
+        text += f", {st['layers_cached']} of {st['layers']} layers cached"
     if r["rc"] >= 2:
         text = "FAILED " + text + (f": {err[0].replace(imgdir + '/', '')[:80]}" if err else "")
     return text
