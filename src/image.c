@@ -197,6 +197,7 @@ struct planner {
     struct rmg_results *out;
     struct rmg_image_set *set;
     enum rmg_status worst;
+    bool no_manifest; /* manifest.json / index.json missing, unreadable or malformed */
 };
 
 static void plan_error(struct planner *p, enum rmg_status st, const char *path, const char *fmt,
@@ -365,6 +366,7 @@ static void plan_docker(struct planner *p, cJSON *manifest)
 {
     if (!cJSON_IsArray(manifest)) {
         plan_error(p, RMG_EINPUT, "manifest.json", "not a JSON array");
+        p->no_manifest = true;
         return;
     }
     const char *ref = p->sel->ref;
@@ -636,21 +638,38 @@ enum rmg_status rmg_image_plan(struct rmg_image_source *src, const struct rmg_im
     *setp = NULL;
     if (!(p.set = calloc(1, sizeof *p.set)))
         return RMG_ENOMEM;
-    char err[512];
+    char err[512], err_ix[512];
+    bool has_m = false;
     /* A Docker 25+ save holds both; manifest.json has the tags. */
     if (src->get_json(src, "manifest.json", err, sizeof err)) {
         cJSON *m = load_json(&p, "manifest.json");
         if (m)
             plan_docker(&p, m);
+        p.no_manifest = p.no_manifest || !m;
         cJSON_Delete(m);
-    } else if (src->get_json(src, "index.json", err, sizeof err)) {
+    } else if (src->get_json(src, "index.json", err_ix, sizeof err_ix)) {
         cJSON *ix = load_json(&p, "index.json");
         if (ix)
             plan_oci(&p, ix);
+        p.no_manifest = !ix;
         cJSON_Delete(ix);
+    } else if ((has_m = rmg_blobs_find(&src->blobs, "manifest.json") != NULL) ||
+               rmg_blobs_find(&src->blobs, "index.json")) {
+        /* There but unusable (over the size limit, not a regular file): say which and why. */
+        plan_error(&p, RMG_EINPUT, has_m ? "manifest.json" : "index.json",
+                   "cannot be read, so the image cannot be: %s", has_m ? err : err_ix);
+        p.no_manifest = true;
     } else {
         plan_error(&p, RMG_EINPUT, NULL,
                    "not a container image: no manifest.json (docker save) or index.json (OCI)");
+        p.no_manifest = true;
+    }
+    /* Without a usable manifest no layer can be attributed to an image, and what the layers
+     * hold must not be dropped: with no set, the source reports each finding under its
+     * blob's name. */
+    if (p.no_manifest && p.set->n == 0) {
+        rmg_image_set_free(p.set);
+        p.set = NULL;
     }
     *setp = p.set;
     return p.worst;

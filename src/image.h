@@ -70,9 +70,10 @@ struct rmg_image_set;
 
 /* Finds the images of `src` selected by `sel`: reads manifest.json or index.json (indexes
  * followed, platforms chosen), each image's manifest and config, and asks the source for each
- * layer (an on-demand source walks it now). Errors go to `out`; *set is NULL only on out of
- * memory or when the source holds no image (with an error in `out`). Returns the worst
- * status. */
+ * layer (an on-demand source walks it now). Errors go to `out`; *set is NULL on out of
+ * memory, and when manifest.json / index.json is missing, unreadable or malformed (with an
+ * error in `out`; the source then reports the layers' findings under their blob names).
+ * Returns the worst status. */
 enum rmg_status rmg_image_plan(struct rmg_image_source *src, const struct rmg_image_select *sel,
                                struct rmg_results *out, struct rmg_image_set **set);
 

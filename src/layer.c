@@ -7,8 +7,10 @@
  * is scanned. Files up to INLINE_MAX bytes are copied and queued to the worker pool, larger
  * ones are streamed through the caller's own scanner in chunks, so memory stays bounded by
  * the pool's queue plus one chunk whatever the file size. Hardlinks, symlinks and special
- * files have no content of their own and are never read. Limits (entries, path length,
- * decompressed bytes, compression ratio, depth) stop the archive they concern with a
+ * files have no content of their own and are never scanned, but whatever bytes an entry
+ * carries are read through rather than skipped, so that they count against the limits.
+ * Limits (entries, path length, decompressed bytes, compression ratio of each archive and of
+ * the layer with everything nested in it, depth) stop the archive they concern with a
  * warning; the rest of the image is still scanned.
  */
 #define _GNU_SOURCE
@@ -34,6 +36,7 @@ void rmg_limits_default(struct rmg_limits *l)
     l->max_zip_bytes = 256u << 20;
     l->max_depth = 2;
     l->max_json = 16u << 20;
+    l->max_json_total = 64u << 20;
     l->max_blobs = 100000;
 }
 
@@ -110,8 +113,37 @@ static la_ssize_t stream_read(struct archive *a, void *ud, const void **out)
         archive_set_error(a, -1, "%s", m ? m : "read error");
         return -1;
     }
+    if (s->parent_in && s->limits && rmg_layer_is_bomb(s->parent, *s->parent_in, s->limits)) {
+        char m[128]; /* archive_set_error's own printf knows no %llu */
+        rmg_fmt(m, sizeof m, "archive bomb: the archive this is read from expands more than "
+                "%llu times", (unsigned long long)s->limits->max_ratio);
+        archive_set_error(a, -1, "%s", m);
+        return -1;
+    }
     *out = buf;
     return (la_ssize_t)size;
+}
+
+bool rmg_layer_is_bomb(struct archive *a, uint64_t in, const struct rmg_limits *l)
+{
+    la_int64_t out = archive_filter_bytes(a, 0);
+    return out > 0 && (uint64_t)out > l->ratio_floor && (uint64_t)out / l->max_ratio > in;
+}
+
+int rmg_layer_drain(struct archive *a, const uint64_t *in, const struct rmg_limits *l)
+{
+    const void *buf;
+    size_t size;
+    la_int64_t off;
+    for (;;) {
+        int r = archive_read_data_block(a, &buf, &size, &off);
+        if (r == ARCHIVE_EOF)
+            return 1;
+        if (r < ARCHIVE_WARN)
+            return -1;
+        if (in && rmg_layer_is_bomb(a, *in, l))
+            return 0;
+    }
 }
 
 int rmg_entry_stream_open(struct archive *child, struct rmg_entry_stream *s)
@@ -166,7 +198,8 @@ struct walk {
     const struct rmg_walker *w;
     const char *layer;   /* names the layer in messages */
     int blob_id;
-    uint64_t total;      /* decompressed bytes of the whole layer */
+    uint64_t compressed; /* the layer's size (0 unknown) */
+    uint64_t total;      /* decompressed bytes of the whole layer, nested archives included */
     bool stop_layer;
     struct rmg_pathset *paths;
     enum rmg_status worst;
@@ -226,7 +259,29 @@ static int next_block(struct walk *k, struct arc *ar, const char *path, const vo
         ar->stop = true;
         return -1;
     }
+    /* Each archive may expand freely up to the floor: many small bombs in one layer, or bombs
+     * inside bombs, would add up. Once the layer as a whole, what is inside its archives
+     * included, has expanded past the floor and more than max_ratio times its size, an archive
+     * inside it is left at its next block (the layer's own files go on). */
+    if (ar->depth && k->compressed && k->total > l->ratio_floor &&
+        k->total / l->max_ratio > k->compressed) {
+        note(k, RMG_WARN, path, "archive bomb: with this archive the layer expands more than "
+             "%llu times; the rest of this archive is not scanned",
+             (unsigned long long)l->max_ratio);
+        ar->stop = true;
+        return -1;
+    }
     return 1;
+}
+
+/* Reads the rest of an entry that is not scanned: its bytes count against the limits like
+ * any other (a skip would decompress them all the same, unbounded). */
+static void skip_entry(struct walk *k, struct arc *ar, const char *path)
+{
+    const void *b;
+    size_t n;
+    while (!ar->stop && next_block(k, ar, path, &b, &n) > 0)
+        ;
 }
 
 enum sniff { SNIFF_NONE, SNIFF_ZIP, SNIFF_STREAM };
@@ -406,6 +461,7 @@ static void scan_file(struct walk *k, struct arc *ar, const char *path, struct a
                                    archive_entry_size_is_set(e) ? (uint64_t)archive_entry_size(e)
                                                                 : 0);
             free(buf);
+            skip_entry(k, ar, path); /* what the inner archive left (it stopped early) */
             return;
         }
         if (k->w->limits->max_depth > 0)
@@ -494,6 +550,8 @@ static enum rmg_status walk_arc(struct walk *k, struct arc *ar)
         if (strlen(name) > l->max_path || !rmg_layer_clean_path(name, clean, sizeof clean)) {
             note(k, RMG_WARN, ar->prefix[0] ? ar->prefix : NULL,
                  "entry path longer than %zu bytes: skipped", l->max_path);
+            if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0)
+                skip_entry(k, ar, ar->prefix[0] ? ar->prefix : NULL);
             continue;
         }
         rmg_fmt(full, sizeof full, "%s%s", ar->prefix, clean);
@@ -501,10 +559,14 @@ static enum rmg_status walk_arc(struct walk *k, struct arc *ar)
         bool hardlink = archive_entry_hardlink(e) != NULL;
         if (r == ARCHIVE_WARN)
             note(k, RMG_WARN, full, "%s", arc_error(ar->a));
-        if (k->paths && ar->depth == 0 && !record_path(k, clean, type, hardlink))
+        if ((k->paths && ar->depth == 0 && !record_path(k, clean, type, hardlink)) ||
+            hardlink || type != AE_IFREG) {
+            /* A whiteout, a link, a special file: no content, but what bytes it carries are
+             * read through and counted. */
+            if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0)
+                skip_entry(k, ar, full);
             continue;
-        if (hardlink || type != AE_IFREG)
-            continue; /* no content of its own */
+        }
         scan_file(k, ar, full, e);
     }
     return RMG_OK;
@@ -513,7 +575,8 @@ static enum rmg_status walk_arc(struct walk *k, struct arc *ar)
 enum rmg_status rmg_layer_walk(const struct rmg_walker *w, struct archive *a, const char *name,
                                int blob_id, uint64_t compressed, struct rmg_pathset *paths)
 {
-    struct walk k = {.w = w, .layer = name, .blob_id = blob_id, .paths = paths};
+    struct walk k = {.w = w, .layer = name, .blob_id = blob_id, .compressed = compressed,
+                     .paths = paths};
     struct arc top = {.a = a, .depth = 0, .compressed = compressed, .prefix = ""};
     walk_arc(&k, &top);
     return k.worst;

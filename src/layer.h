@@ -22,6 +22,7 @@ struct rmg_limits {
     size_t max_zip_bytes;     /* a nested zip is read in memory (zip needs seeking): at most */
     int max_depth;            /* archives inside archives opened: 0 none, 2 default */
     size_t max_json;          /* bytes of a manifest, index or config */
+    size_t max_json_total;    /* bytes of all the JSON documents kept from one image archive */
     uint64_t max_blobs;       /* entries of an image archive */
 };
 
@@ -56,9 +57,25 @@ struct rmg_entry_stream {
     /* Optional: sees every byte the child reads, head included (to hash the entry). */
     void (*tap)(void *ud, const void *data, size_t len);
     void *tap_ud;
+    /* Optional: the compressed bytes the parent has read from its own input so far (a counter
+     * its reader keeps) and the limits: the child's reads fail ("archive bomb") once the
+     * parent's output passes rmg_layer_is_bomb, so a bomb in the stream the entry comes from
+     * is bounded too. */
+    const uint64_t *parent_in;
+    const struct rmg_limits *limits;
 };
 /* Opens child (a reader from rmg_layer_reader_new) on the stream; libarchive status. */
 int rmg_entry_stream_open(struct archive *child, struct rmg_entry_stream *s);
+
+/* Has archive `a`, which has read `in` compressed bytes from its input, become a bomb: more
+ * than limits->max_ratio times that as output, past limits->ratio_floor bytes of it? */
+bool rmg_layer_is_bomb(struct archive *a, uint64_t in, const struct rmg_limits *l);
+
+/* Reads and drops the rest of the current entry of `a`, which has read *in compressed bytes
+ * (in may be NULL: no check), instead of letting libarchive skip it: a skip decompresses just
+ * the same, with nothing counting. 1 at the entry's end, 0 if `a` is a bomb
+ * (rmg_layer_is_bomb; the rest is left unread), -1 on a read error. */
+int rmg_layer_drain(struct archive *a, const uint64_t *in, const struct rmg_limits *l);
 
 /* Walks the opened archive `a` as layer blob `blob_id`: findings carry layer_index = blob_id
  * (the image code attributes them to layers later), every path and whiteout is added to

@@ -12,7 +12,8 @@
  * remedy as solution; the rule id as the one identifier; location.file as a person reads it
  * (for an image: `TARGET [IMAGE PLATFORM] layer N /path`, so the same path in two layers
  * stays two vulnerabilities); the layer, state and confidence in the description and in
- * details. The secret is redacted everywhere (raw in details only with show_secrets) and
+ * details. The secret is redacted everywhere, even with show_secrets (the report is uploaded
+ * and shown to everyone with access to the project, as docs/output.md says), and
  * raw_source_code_extract is never written: it would hold the secret.
  *
  * scan.start_time and end_time are now (end) and now minus the scan's wall time (start),
@@ -196,18 +197,16 @@ static void detail_str(cJSON *items, const char *key, const char *name, const ch
 
 /* details: the finding's facts, named fields GitLab shows on the vulnerability's page (the
  * schema's details is the items object of a named list). */
-static cJSON *details_json(const struct rmg_finding *f, const struct rmg_report_opts *o)
+static cJSON *details_json(const struct rmg_finding *f)
 {
     const struct rmg_location *l = &f->loc;
     cJSON *items = cJSON_CreateObject();
     char buf[160];
     detail_str(items, "rule", "Rule", f->rule->id);
     detail_str(items, "confidence", "Confidence", rmg_confidence_name(f->confidence));
-    if (f->secret_len) {
-        bool raw = o->show_secrets && !f->redacted;
-        detail_str(items, "secret", raw ? "Secret" : "Secret (redacted)",
-                   rmg_finding_secret_text(f, raw, buf, sizeof buf));
-    }
+    if (f->secret_len)
+        detail_str(items, "secret", "Secret (redacted)",
+                   rmg_finding_secret_text(f, false, buf, sizeof buf));
     detail_str(items, "fingerprint", "Fingerprint", f->fingerprint);
     detail_str(items, "state", "State", rmg_state_name(f->state));
     detail_str(items, "target", "Target", l->target);
@@ -311,8 +310,7 @@ static void description(struct rmg_buf *b, const struct rmg_finding *f, const ch
     clip(b, MAX_DESCRIPTION); /* what to do is in solution */
 }
 
-static cJSON *vulnerability(const struct rmg_finding *f, const struct rmg_report_opts *o,
-                            const char *commit)
+static cJSON *vulnerability(const struct rmg_finding *f, const char *commit)
 {
     cJSON *v = cJSON_CreateObject();
     struct rmg_buf file = {0}, text = {0};
@@ -363,7 +361,7 @@ static cJSON *vulnerability(const struct rmg_finding *f, const struct rmg_report
     cJSON *c = cJSON_AddObjectToObject(loc, "commit");
     cJSON_AddItemToObject(c, "sha", rmg_json_string(commit));
 
-    cJSON_AddItemToObject(v, "details", details_json(f, o));
+    cJSON_AddItemToObject(v, "details", details_json(f));
     rmg_buf_free(&file);
     return v;
 }
@@ -380,6 +378,7 @@ static cJSON *tool_json(void)
 
 bool rmg_report_gitlab(FILE *out, const struct rmg_results *r, const struct rmg_report_opts *o)
 {
+    (void)o; /* nothing in it applies: never a raw secret, whatever show_secrets says */
     cJSON *root = cJSON_CreateObject();
     if (!root)
         return false;
@@ -390,7 +389,7 @@ bool rmg_report_gitlab(FILE *out, const struct rmg_results *r, const struct rmg_
         commit = NO_COMMIT;
     cJSON *vs = cJSON_AddArrayToObject(root, "vulnerabilities");
     for (size_t i = 0; i < r->n_findings; i++)
-        cJSON_AddItemToArray(vs, vulnerability(&r->findings[i], o, commit));
+        cJSON_AddItemToArray(vs, vulnerability(&r->findings[i], commit));
 
     cJSON *scan = cJSON_AddObjectToObject(root, "scan");
     cJSON_AddItemToObject(scan, "analyzer", tool_json());

@@ -59,6 +59,7 @@ struct fd_stream {
     bool head_done;
     unsigned char *buf;
     EVP_MD_CTX *md; /* optional: hashes what is read from fd */
+    uint64_t in;    /* bytes read, the head included (for the bomb ratio) */
 };
 
 static la_ssize_t fd_read(struct archive *a, void *ud, const void **out)
@@ -67,6 +68,7 @@ static la_ssize_t fd_read(struct archive *a, void *ud, const void **out)
     if (!s->head_done) {
         s->head_done = true;
         if (s->head_len) {
+            s->in += s->head_len;
             *out = s->head;
             return (la_ssize_t)s->head_len;
         }
@@ -81,6 +83,7 @@ static la_ssize_t fd_read(struct archive *a, void *ud, const void **out)
         }
         if (s->md && n > 0)
             EVP_DigestUpdate(s->md, s->buf, (size_t)n);
+        s->in += (uint64_t)n;
         *out = s->buf;
         return n;
     }
@@ -116,15 +119,25 @@ static bool hash_is(EVP_MD_CTX *md, const char *digest)
     return strncmp(digest, "sha256:", 7) == 0 && strcmp(hex, digest + 7) == 0;
 }
 
-/* Hashes the rest of the outer archive's current entry. False on a read error. */
-static bool hash_rest_of_entry(struct archive *a, EVP_MD_CTX *md)
+/* Hashes the rest of the outer archive's current entry. False on a read error, or (with `in`,
+ * the bytes the archive has read) once the archive turns out a bomb, with an error saying so. */
+static bool hash_rest_of_entry(struct archive *a, EVP_MD_CTX *md, const uint64_t *in,
+                               const struct rmg_limits *l)
 {
     const void *blk;
     size_t len;
     la_int64_t off;
     int rc;
-    while ((rc = archive_read_data_block(a, &blk, &len, &off)) == ARCHIVE_OK || rc == ARCHIVE_WARN)
+    while ((rc = archive_read_data_block(a, &blk, &len, &off)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
         EVP_DigestUpdate(md, blk, len);
+        if (in && rmg_layer_is_bomb(a, *in, l)) {
+            char m[128]; /* archive_set_error's own printf knows no %llu */
+            rmg_fmt(m, sizeof m, "archive bomb: the image archive expands more than %llu times",
+                    (unsigned long long)l->max_ratio);
+            archive_set_error(a, -1, "%s", m);
+            return false;
+        }
+    }
     return rc == ARCHIVE_EOF;
 }
 
@@ -224,6 +237,10 @@ struct reader {
     enum rmg_status worst;
     int layers_read;
     uint64_t layer_bytes;
+    const uint64_t *outer_in; /* bytes an archive source has read (its bomb ratio), or NULL */
+    size_t json_bytes;        /* JSON documents kept, in all */
+    bool json_full;           /* ... up to the limit: no more are */
+    bool meta_unread;         /* manifest.json or index.json was too large to keep */
 };
 
 static void reader_error(struct reader *r, enum rmg_status st, const char *path,
@@ -305,7 +322,7 @@ static bool entry_from_cache(struct reader *r, struct archive *a, int id, const 
     EVP_MD_CTX *md = hash_new();
     if (md)
         EVP_DigestUpdate(md, head->data, head->len);
-    bool read = md && hash_rest_of_entry(a, md);
+    bool read = md && hash_rest_of_entry(a, md, r->outer_in, &r->ctx->limits);
     bool match = read && hash_is(md, digest);
     EVP_MD_CTX_free(md);
     if (match) {
@@ -370,7 +387,8 @@ static void read_entry(struct reader *r, struct archive *a, struct archive_entry
         /* With the cache on, a digest-named layer's bytes are checked: only then is it stored. */
         EVP_MD_CTX *md = digest ? hash_new() : NULL;
         struct rmg_entry_stream es = {.parent = a, .head = head.data, .head_len = head.len,
-                                      .tap = md ? hash_tap : NULL, .tap_ud = md};
+                                      .tap = md ? hash_tap : NULL, .tap_ud = md,
+                                      .parent_in = r->outer_in, .limits = &r->ctx->limits};
         r->src->blobs.v[id].layer = true;
         r->src->blobs.v[id].paths = paths;
         progress(r, name, r->src->blobs.v[id].size, false);
@@ -380,7 +398,7 @@ static void read_entry(struct reader *r, struct archive *a, struct archive_entry
         else
             rmg_layer_walk(&r->walker, la, name, id, r->src->blobs.v[id].size, paths);
         archive_read_free(la);
-        if (md && opened && hash_rest_of_entry(a, md)) {
+        if (md && opened && hash_rest_of_entry(a, md, r->outer_in, &r->ctx->limits)) {
             if (hash_is(md, digest))
                 r->src->blobs.v[id].verified = true;
             else
@@ -390,19 +408,31 @@ static void read_entry(struct reader *r, struct archive *a, struct archive_entry
         }
         EVP_MD_CTX_free(md);
     } else if (h && is_json_start(h, head.len)) {
-        size_t max = r->ctx->limits.max_json;
-        while (head.len <= max && (rc = archive_read_data_block(a, &blk, &len, &off)) == ARCHIVE_OK)
+        /* Kept in memory: each one, and all of them together, are bounded. */
+        size_t max = r->ctx->limits.max_json, total = r->ctx->limits.max_json_total;
+        size_t room = !r->json_full && total > r->json_bytes ? total - r->json_bytes : 0;
+        size_t cap = max < room ? max : room;
+        while (head.len <= cap && (rc = archive_read_data_block(a, &blk, &len, &off)) == ARCHIVE_OK)
             rmg_buf_append(&head, blk, len);
         if (rc < ARCHIVE_WARN)
             reader_error(r, RMG_EINPUT, name, "cannot read: %s", archive_error_string(a));
         else if (head.len > max)
             reader_error(r, RMG_WARN, name, "JSON document larger than %zu bytes: not read", max);
-        else {
+        else if (head.len > cap && !r->json_full)
+            reader_error(r, RMG_WARN, name, "JSON documents of more than %zu bytes in all in "
+                         "this archive: this one and any after it not read", total);
+        if (rc >= ARCHIVE_WARN && head.len > cap && head.len <= max)
+            r->json_full = true;
+        if (rc >= ARCHIVE_WARN && head.len <= cap) {
+            r->json_bytes += head.len;
             b->json = head.data;
             b->json_len = head.len;
             free(digest);
             return;
         }
+        if (rc >= ARCHIVE_WARN && (strcmp(name, "manifest.json") == 0 ||
+                                   strcmp(name, "index.json") == 0))
+            r->meta_unread = true; /* an image whose manifest cannot be read: not a plain tar */
     }
     free(digest);
     rmg_buf_free(&head);
@@ -445,8 +475,16 @@ static enum rmg_status walk_outer(struct reader *r, struct archive *a)
                 free(t);
             continue;
         }
-        if (type == AE_IFREG)
+        if (type == AE_IFREG) {
             read_entry(r, a, e, name);
+            /* The rest of the entry is read, not skipped: a skip inflates just the same. */
+            if (rmg_layer_drain(a, r->outer_in, &r->ctx->limits) == 0) {
+                reader_error(r, RMG_WARN, name, "archive bomb: the image archive expands more "
+                             "than %llu times; the rest of it is not read",
+                             (unsigned long long)r->ctx->limits.max_ratio);
+                break;
+            }
+        }
     }
     return r->worst;
 }
@@ -464,7 +502,8 @@ static void scan_plain_archive(const struct rmg_scan_ctx *ctx, const char *targe
         rmg_results_add_error(out, RMG_EINPUT, target, NULL, "%s", archive_error_string(a));
     } else {
         struct rmg_walker w = {&ctx->limits, pool, sc, out, target};
-        rmg_layer_walk(&w, a, target, -1, 0, NULL);
+        struct stat st;
+        rmg_layer_walk(&w, a, target, -1, stat(path, &st) == 0 ? (uint64_t)st.st_size : 0, NULL);
     }
     if (a)
         archive_read_free(a);
@@ -578,6 +617,7 @@ enum rmg_status rmg_source_image_stream(const struct rmg_scan_ctx *ctx, const ch
                            .buf = malloc(READ_SIZE)};
     struct archive *a = rmg_layer_reader_new(false);
     bool ok = reader_init(&r, ctx, &src, target, &tmp, &pool, &sc) && a && fs.buf;
+    r.outer_in = &fs.in;
     bool opened = false;
     enum rmg_status st = RMG_OK;
     if (!ok) {
@@ -596,7 +636,7 @@ enum rmg_status rmg_source_image_stream(const struct rmg_scan_ctx *ctx, const ch
     free(fs.buf);
     struct rmg_image_set *set = NULL;
     if (opened) {
-        if (!rmg_image_found(&src) && fallback_path && st < RMG_EINPUT) {
+        if (!rmg_image_found(&src) && !r.meta_unread && fallback_path && st < RMG_EINPUT) {
             /* A tar, but no image: forget the first pass and scan its files. */
             struct rmg_results discard;
             rmg_results_init(&discard);
@@ -634,12 +674,17 @@ static struct rmg_blob *dir_get_json(struct rmg_image_source *src, const char *n
 {
     struct dir_source *d = (struct dir_source *)src;
     struct rmg_blob *b = rmg_blobs_find(&src->blobs, name);
+    if (b && !b->json)
+        rmg_fmt(err, errlen, "not a JSON document");
     if (b)
         return b->json ? b : NULL;
     char *path = dir_path(d, name);
     char *data = NULL;
     size_t len = 0;
     bool ok = path && rmg_read_file(path, d->max_json, &data, &len, err, errlen);
+    struct stat st;
+    if (!ok && path && lstat(path, &st) == 0)
+        rmg_blobs_add(&src->blobs, name); /* there but unusable (too large, not a file): known */
     free(path);
     if (!ok)
         return NULL;

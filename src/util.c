@@ -198,11 +198,14 @@ size_t rmg_utf8_seq_len(const unsigned char *s, size_t n)
     return need;
 }
 
-/* Like rmg_utf8_seq_len, but bidi overrides and isolates, which can reorder what a terminal
- * shows, count as invalid so that they are escaped too. */
+/* Like rmg_utf8_seq_len, but C1 controls (U+0080-U+009F: U+009B is CSI and U+009D OSC on
+ * terminals that honour 8-bit controls), and bidi overrides and isolates, which can reorder
+ * what a terminal shows, count as invalid so that they are escaped too. */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
     size_t need = rmg_utf8_seq_len(s, n);
+    if (need == 2 && s[0] == 0xC2 && s[1] < 0xA0)
+        return 0;
     if (need == 3) {
         unsigned cp = ((s[0] & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
         if ((cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069))

@@ -2,13 +2,14 @@
 # Test driver: unit tests (cmocka, TAP output), rule examples (both engines), CLI tests, image
 # tests (real images built at test time, tests/images/fixtures.py), build-context tests, report
 # formats (SARIF and GitLab validated against their schemas), ecosystem (man page, completion,
-# Docker CLI plugin, hooks), registries (docker-registry on 127.0.0.1).
-# Usage: tests/run.sh [unit|rules|cli|images|context|sarif|formats|ecosystem|registry]...   (default: all). Ends with "N passed, N failed".
+# Docker CLI plugin, hooks), registries (docker-registry on 127.0.0.1), hostile input (bombs,
+# damaged and malicious images, escapes, special files: tests/hostile/).
+# Usage: tests/run.sh [unit|rules|cli|images|context|sarif|formats|ecosystem|registry|hostile]...   (default: all). Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export RUMMAGE="$PWD/$BUILD/rummage"
-parts=${*:-unit rules cli images context sarif formats ecosystem registry}
+parts=${*:-unit rules cli images context sarif formats ecosystem registry hostile}
 passed=0
 failed=0
 failures=()
@@ -78,6 +79,14 @@ for part in $parts; do
         count_tap "$part" "$tmp/$part.out"
         if ! grep -qE '^(ok|not ok) ' "$tmp/$part.out"; then
             cat "$tmp/$part.out"; failed=$((failed + 1)); failures+=("$part (no tests ran)")
+        fi
+        ;;
+    hostile)
+        echo "== hostile"
+        python3 tests/hostile/test_hostile.py >"$tmp/hostile.out" 2>&1
+        count_tap hostile "$tmp/hostile.out"
+        if ! grep -qE '^(ok|not ok) ' "$tmp/hostile.out"; then
+            cat "$tmp/hostile.out"; failed=$((failed + 1)); failures+=("hostile (no tests ran)")
         fi
         ;;
     *) echo "unknown part: $part"; exit 2 ;;

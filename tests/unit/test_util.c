@@ -281,6 +281,16 @@ static void safe_bidi_escaped(void **state)
     assert_safe("\xe2\x81\xa6x", "\\xe2\\x81\\xa6x");                       /* U+2066 */
 }
 
+static void safe_c1_controls_escaped(void **state)
+{
+    (void)state;
+    /* U+009B (CSI) and U+009D (OSC) in UTF-8: terminals honouring 8-bit controls act on them */
+    assert_safe("a\xc2\x9b" "31mred", "a\\xc2\\x9b31mred");
+    assert_safe("\xc2\x9d" "0;t\xc2\x9c", "\\xc2\\x9d0;t\\xc2\\x9c");
+    assert_safe("\xc2\x80\xc2\x9f", "\\xc2\\x80\\xc2\\x9f");
+    assert_safe("\xc2\xa0\xc2\xa9", "\xc2\xa0\xc2\xa9"); /* U+00A0, U+00A9 pass */
+}
+
 static void fputs_safe_matches_buf(void **state)
 {
     (void)state;
@@ -313,6 +323,7 @@ int main(void)
         cmocka_unit_test(safe_valid_utf8_passes),
         cmocka_unit_test(safe_invalid_utf8_escaped),
         cmocka_unit_test(safe_bidi_escaped),
+        cmocka_unit_test(safe_c1_controls_escaped),
         cmocka_unit_test(fputs_safe_matches_buf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
