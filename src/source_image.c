@@ -658,15 +658,20 @@ enum rmg_status rmg_source_image_stream(const struct rmg_scan_ctx *ctx, const ch
 
 struct dir_source {
     struct rmg_ondemand_source od; /* first: the callbacks get this pointer */
-    const char *dir;
+    int dirfd;                     /* the layout directory */
     size_t max_json;
 };
 
-static char *dir_path(const struct dir_source *d, const char *name)
+/* A file of the layout, opened without following a symbolic link anywhere below the layout
+ * directory: a layout from elsewhere must not make rummage read the host's files. -1 with a
+ * message in err. */
+static int dir_open(const struct dir_source *d, const char *name, char *err, size_t errlen)
 {
-    struct rmg_buf b = {0};
-    rmg_buf_printf(&b, "%s/%s", d->dir, name);
-    return b.data;
+    int fd = rmg_open_beneath(d->dirfd, name, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        rmg_fmt(err, errlen, "%s", errno == ELOOP || errno == ENOTDIR
+                ? "a symbolic link (not followed in an OCI layout)" : strerror(errno));
+    return fd;
 }
 
 static struct rmg_blob *dir_get_json(struct rmg_image_source *src, const char *name, char *err,
@@ -678,14 +683,13 @@ static struct rmg_blob *dir_get_json(struct rmg_image_source *src, const char *n
         rmg_fmt(err, errlen, "not a JSON document");
     if (b)
         return b->json ? b : NULL;
-    char *path = dir_path(d, name);
     char *data = NULL;
     size_t len = 0;
-    bool ok = path && rmg_read_file(path, d->max_json, &data, &len, err, errlen);
+    int fd = dir_open(d, name, err, errlen);
+    bool ok = fd >= 0 && rmg_read_fd(fd, name, d->max_json, &data, &len, err, errlen);
     struct stat st;
-    if (!ok && path && lstat(path, &st) == 0)
+    if (!ok && fstatat(d->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
         rmg_blobs_add(&src->blobs, name); /* there but unusable (too large, not a file): known */
-    free(path);
     if (!ok)
         return NULL;
     if (!(b = rmg_blobs_add(&src->blobs, name))) {
@@ -705,14 +709,13 @@ static struct rmg_blob *dir_get_layer(struct rmg_image_source *src, const char *
     struct rmg_blob *b = rmg_blobs_find(&src->blobs, name);
     if (b && b->layer)
         return b;
-    char *path = dir_path(d, name);
-    int fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) : -1;
-    free(path);
+    int fd = dir_open(d, name, err, errlen);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        rmg_fmt(err, errlen, "%s: %s", name, fd < 0 ? strerror(errno) : "not a regular file");
-        if (fd >= 0)
+        if (fd >= 0) {
+            rmg_fmt(err, errlen, "not a regular file");
             close(fd);
+        }
         return NULL;
     }
     b = rmg_source_image_walk_fd(&d->od, name, fd, (uint64_t)st.st_size, true, err, errlen);
@@ -725,9 +728,8 @@ static struct rmg_blob *dir_get_layer(struct rmg_image_source *src, const char *
 static bool dir_verify(struct rmg_ondemand_source *src, const char *name, const char *digest)
 {
     struct dir_source *d = (struct dir_source *)src;
-    char *path = dir_path(d, name);
-    int fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) : -1;
-    free(path);
+    char err[256];
+    int fd = dir_open(d, name, err, sizeof err);
     struct stat st;
     EVP_MD_CTX *md = hash_new();
     bool ok = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && md &&
@@ -744,8 +746,15 @@ enum rmg_status rmg_source_image_oci_dir(const struct rmg_scan_ctx *ctx, const c
 {
     struct dir_source d = {.od = {.base = {.get_json = dir_get_json, .get_layer = dir_get_layer},
                                   .verify = dir_verify},
-                           .dir = dir, .max_json = ctx->limits.max_json};
-    return rmg_source_image_ondemand(ctx, target, &d.od, ref, out);
+                           .max_json = ctx->limits.max_json};
+    d.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (d.dirfd < 0) {
+        rmg_results_add_error(out, RMG_EINPUT, target, NULL, "%s: %s", dir, strerror(errno));
+        return RMG_EINPUT;
+    }
+    enum rmg_status st = rmg_source_image_ondemand(ctx, target, &d.od, ref, out);
+    close(d.dirfd);
+    return st;
 }
 
 /* ---- on-demand sources of other modules ------------------------------------------------- */

@@ -112,6 +112,40 @@ void rmg_sha256_hex(const void *data, size_t len, char out[65])
     out[64] = '\0';
 }
 
+int rmg_open_beneath(int dirfd, const char *rel, int flags)
+{
+    char part[4096];
+    int cur = dirfd;
+    const char *p = rel;
+    if (!*rel || *rel == '/') {
+        errno = EINVAL;
+        return -1;
+    }
+    for (;;) {
+        size_t n = strcspn(p, "/");
+        bool last = p[n] == '\0';
+        if (n == 0 || n >= sizeof part || (n == 2 && p[0] == '.' && p[1] == '.') ||
+            (n == 1 && p[0] == '.')) {
+            if (cur != dirfd)
+                close(cur);
+            errno = EINVAL;
+            return -1;
+        }
+        memcpy(part, p, n);
+        part[n] = '\0';
+        int fd = openat(cur, part, last ? flags | O_NOFOLLOW | O_CLOEXEC
+                                        : O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int saved = errno;
+        if (cur != dirfd)
+            close(cur);
+        errno = saved;
+        if (fd < 0 || last)
+            return fd;
+        cur = fd;
+        p += n + 1;
+    }
+}
+
 bool rmg_read_file(const char *path, size_t max, char **out, size_t *len, char *err,
                    size_t errlen)
 {
@@ -120,6 +154,12 @@ bool rmg_read_file(const char *path, size_t max, char **out, size_t *len, char *
         rmg_fmt(err, errlen, "%s: %s", path, strerror(errno));
         return false;
     }
+    return rmg_read_fd(fd, path, max, out, len, err, errlen);
+}
+
+bool rmg_read_fd(int fd, const char *path, size_t max, char **out, size_t *len, char *err,
+                 size_t errlen)
+{
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         rmg_fmt(err, errlen, "%s: not a regular file", path);

@@ -34,6 +34,13 @@ void rmg_sha256_hex(const void *data, size_t len, char out[65]);
  * Returns false with a message in err. Caller frees *out. */
 bool rmg_read_file(const char *path, size_t max, char **out, size_t *len, char *err,
                    size_t errlen);
+/* The same from an open fd (closed here); `path` names it in messages. */
+bool rmg_read_fd(int fd, const char *path, size_t max, char **out, size_t *len, char *err,
+                 size_t errlen);
+/* openat of the relative path `rel` below dirfd, never following a symbolic link on the way
+ * or at the end, nor climbing with ".." (-1, errno ELOOP, ENOTDIR or EINVAL); `flags` for the
+ * last component. */
+int rmg_open_beneath(int dirfd, const char *rel, int flags);
 
 /* Writes text from an untrusted source to a terminal or log: control bytes, DEL, invalid UTF-8
  * and backslash become \xHH / \\ escapes (libarchive's safe_fprintf idea). */

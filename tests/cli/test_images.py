@@ -1013,6 +1013,41 @@ def progress_line_on_a_terminal(tmp):
               f"{err[-120:]!r}")
 
 
+@test
+def oci_layout_symlinks_not_followed(tmp):
+    """An OCI layout whose layer blob, or whose blobs/sha256 directory, is a symbolic link to
+    a file outside it (a layout from elsewhere pointing at the host's files): never followed.
+    The layer is an error naming the link (exit 2), what it points at is not read, the other
+    layers are still reported."""
+    lay = fixture("layered")
+    for kind in ("blob", "dir", "index"):
+        layout = tmp / kind / "layout"
+        shutil.copytree(lay["layout"], layout)
+        outside = tmp / kind / "outside"
+        outside.mkdir()
+        _, man, _ = fx.image_parts(layout, "app")
+        digest = man["layers"][1]["digest"]
+        hexd = digest.split(":")[1]
+        if kind == "blob":
+            blob = fx.blob_path(layout, digest)
+            blob.rename(outside / hexd)
+            blob.symlink_to(outside / hexd)
+        elif kind == "dir":
+            d = layout / "blobs" / "sha256"
+            d.rename(outside / "sha256")
+            d.symlink_to(outside / "sha256")
+        else:
+            (layout / "index.json").rename(outside / "index.json")
+            (layout / "index.json").symlink_to(outside / "index.json")
+        res, doc = scan(f"oci:{layout}:app", "--no-cache", rc=2)
+        check(b"symbolic link" in res.err, f"{kind}: the error says why", res)
+        layers = {layer_of(f) for f in doc["findings"]}
+        check(1 not in layers, f"{kind}: nothing from the linked layer: {sorted(layers)}", res)
+        if kind == "blob":
+            check(hexd[:12] in res.err.decode(), "the error names the blob", res)
+            check(layers == {2, 5}, f"the other layers' findings still reported: {layers}", res)
+
+
 # ================================================================== 11. the layer cache
 
 
