@@ -11,6 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <errno.h>
+#include <fcntl.h>
+
 #include <cmocka.h>
 
 #include "util.h"
@@ -304,9 +307,45 @@ static void fputs_safe_matches_buf(void **state)
     free(mem);
 }
 
+/* rmg_open_beneath: a path below a directory opens; a symlink anywhere on the way, "..",
+ * "." and absolute paths do not. */
+static void open_beneath_never_follows_links(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/rmg-beneath-XXXXXX", p[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(p, sizeof p, "%s/a", dir);
+    assert_int_equal(mkdir(p, 0700), 0);
+    snprintf(p, sizeof p, "%s/a/f", dir);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/link", dir);
+    assert_int_equal(symlink("a/f", p), 0);
+    snprintf(p, sizeof p, "%s/dlink", dir);
+    assert_int_equal(symlink("a", p), 0);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    assert_true(dfd >= 0);
+    int fd = rmg_open_beneath(dfd, "a/f", O_RDONLY);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(rmg_open_beneath(dfd, "link", O_RDONLY), -1);
+    assert_int_equal(errno, ELOOP);
+    assert_int_equal(rmg_open_beneath(dfd, "dlink/f", O_RDONLY), -1);
+    assert_true(errno == ELOOP || errno == ENOTDIR);
+    const char *bad[] = {"../x", "a/../a/f", "./a/f", "/etc/passwd", "", "a//f"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_int_equal(rmg_open_beneath(dfd, bad[i], O_RDONLY), -1);
+    close(dfd);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(open_beneath_never_follows_links),
         cmocka_unit_test(buf_grows_across_many_appends),
         cmocka_unit_test(buf_append_keeps_nul_bytes),
         cmocka_unit_test(buf_empty_append_terminates),
