@@ -19,7 +19,7 @@ DEB_BUILD := build-essential pkg-config libpcre2-dev libarchive-dev libcjson-dev
 DEB_TEST  := python3 python3-jsonschema openssl openssh-client clang libclang-rt-14-dev time \
              zsh git man-db groff-base
 # Real images built at test time (tests/images/, samples/build_image.sh): see ../docs/images.md.
-DEB_IMAGE := umoci skopeo buildah busybox-static zstd docker.io docker-registry apache2-utils
+DEB_IMAGE := umoci skopeo buildah busybox-static zstd docker.io docker-registry apache2-utils podman
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST) $(DEB_IMAGE)
 
 PKGS      := libpcre2-8 libarchive libcjson libcrypto zlib libcurl

@@ -789,6 +789,19 @@ def corrupt_truncated_stream_keeps_findings(tmp):
               f"{target}: the layer's secret, named by its blob: {[loc(f) for f in fs]}", res)
 
 
+@test
+def podman_service_target(tmp):
+    """docker-daemon: against Podman's Docker-compatible API (`podman system service` on a
+    unix socket, DOCKER_HOST): the same findings as the save file it loaded."""
+    tr = fixture("transports")
+    with fx.running_podman(tmp / "pm", tr["docker"]) as env:
+        target = "docker-daemon:app:1.0"
+        res = run("scan", "-f", "json", "--no-cache", target, env=env)
+        expect_rc(res, 1)
+        no_leak(res)
+        same_as_layered(target, res, parse_json(res), "podman service")
+
+
 class FakeDaemon:
     """A Docker Engine API on a unix socket that knows one image and, asked for it, sends a
     Content-Length for the whole save stream but only `body` before closing the connection (a

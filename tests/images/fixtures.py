@@ -568,6 +568,49 @@ def running_dockerd(base):
         shutil.rmtree(base, ignore_errors=True)
 
 
+
+@contextlib.contextmanager
+def running_podman(base, archive):
+    """Podman's Docker-compatible API (`podman system service`) on a unix socket under base,
+    with its own storage (vfs) holding the images of `archive` (podman load), for the
+    with-block: yields the env with DOCKER_HOST; stopped by its PID after."""
+    podman = need("podman")
+    base.mkdir(parents=True, exist_ok=True)
+    sock = base / "podman.sock"
+    common = [podman, "--storage-driver", "vfs", "--root", str(base / "root"), "--runroot",
+              str(base / "run"), "--tmpdir", str(base / "tmp")]
+    penv = {**os.environ, "CONTAINERS_CONF": str(base / "none.conf"),
+            "CONTAINERS_REGISTRIES_CONF": str(base / "none.conf"),
+            "XDG_CONFIG_HOME": str(base / "config")}
+    (base / "none.conf").write_text("")  # no host configuration: defaults only
+    sh(*common, "load", "-q", "-i", archive, env=penv)
+    log = open(base / "log", "wb")
+    proc = subprocess.Popen([*common, "system", "service", "--time=0", f"unix://{sock}"],
+                            stdout=log, stderr=subprocess.STDOUT, env=penv,
+                            start_new_session=True)
+    try:
+        for _ in range(150):
+            if proc.poll() is not None:
+                raise FixtureError("podman system service exited at start: " +
+                                   (base / "log").read_text(errors="replace")[-1500:])
+            if sock.exists():
+                break
+            time.sleep(0.1)
+        else:
+            raise FixtureError("podman system service did not listen within 15 s")
+        yield {"DOCKER_HOST": f"unix://{sock}"}
+    finally:
+        try:
+            os.kill(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+        except ProcessLookupError:
+            pass
+        log.close()
+        shutil.rmtree(base, ignore_errors=True)
+
 def build_docker_save(s, d):
     """Archives written by a real dockerd 20.10 (`docker save`, legacy layout: <id>/layer.tar
     directories sorted by id, manifest.json last). Started here on a unix socket under d,
