@@ -526,6 +526,21 @@ def build_gone(s, d):
             "secrets": S, "expect": expectations(cal, plan)}
 
 
+def stop_service(proc, log, base):
+    """Stops a service a fixture started (SIGTERM, then SIGKILL after 20 s), closes its log
+    and removes its directory."""
+    try:
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    except ProcessLookupError:
+        pass
+    log.close()
+    shutil.rmtree(base, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def running_dockerd(base):
     """A private dockerd 20.10 on a unix socket under base (vfs storage, no networking), for
@@ -556,16 +571,7 @@ def running_dockerd(base):
                                (base / "log").read_text(errors="replace")[-1500:])
         yield docker, env
     finally:
-        try:
-            os.kill(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
-        except ProcessLookupError:
-            pass
-        log.close()
-        shutil.rmtree(base, ignore_errors=True)
+        stop_service(proc, log, base)
 
 
 
@@ -600,16 +606,7 @@ def running_podman(base, archive):
             raise FixtureError("podman system service did not listen within 15 s")
         yield {"DOCKER_HOST": f"unix://{sock}"}
     finally:
-        try:
-            os.kill(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
-        except ProcessLookupError:
-            pass
-        log.close()
-        shutil.rmtree(base, ignore_errors=True)
+        stop_service(proc, log, base)
 
 def build_docker_save(s, d):
     """Archives written by a real dockerd 20.10 (`docker save`, legacy layout: <id>/layer.tar
