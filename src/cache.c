@@ -140,7 +140,9 @@ static bool entry_path(const struct rmg_cache *c, const char *digest, char *out,
 static bool get_u64(const cJSON *o, const char *k, uint64_t max, uint64_t *v)
 {
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, k);
-    if (!cJSON_IsNumber(n) || n->valuedouble < 0 || n->valuedouble > (double)max)
+    /* (double)UINT64_MAX rounds up to 2^64, which does not fit: hence the second bound */
+    if (!cJSON_IsNumber(n) || n->valuedouble < 0 || n->valuedouble > (double)max ||
+        n->valuedouble >= 18446744073709551616.0)
         return false;
     *v = (uint64_t)n->valuedouble;
     return true;

@@ -1,17 +1,24 @@
 /* engine.c: the scanner: prefilter candidates, PCRE2 confirmation in windows, filters.
  *
  * DESIGN. A file is streamed through a buffer of chunk + overlap bytes. For each buffer the
- * prefilter (Vectorscan in prefilter mode, or the keyword automaton) reports candidate match
- * ends per rule; a match ending at e and at most `span` long starts in [e - span, e], so those
- * start ranges (windows, merged per rule) are all PCRE2 has to try, using an offset limit so a
- * search never starts past its window. Per rule, matches are taken in order and never overlap
- * (the next search starts at the end of the previous match), exactly as one PCRE2 pass over the
- * whole file would: the windows only skip start positions where no match can begin, so every
- * engine, and every chunk size, gives the same matches. A buffer reports only matches that
- * start before its last `overlap` bytes (unless it is the last), then keeps those bytes plus
- * the longest lookbehind as the next buffer's head. A confirmed match goes through the rule's
- * filters (span, entropy, placeholders, allow-lists, validator, inline `rummage:allow`); at the
- * end of the file, findings whose secrets overlap are reduced to the most specific one.
+ * prefilter (Vectorscan, or the keyword automaton) reports candidates per rule: where one of
+ * its keywords ends, or where a match of its regex in prefilter mode ends. A match holding a
+ * keyword that ends at e starts in [e - reach, e - kw_min] (reach: how far into a match its
+ * keyword must end, proven from the pattern, else the span; kw_min: the shortest keyword), and
+ * a keyword whose neighbouring bytes no match can have (a lead byte before, no follow byte
+ * after: regex_width.h) opens no window at all; a match ending at e and at most `span` long
+ * starts in [e - span, e]. Those start ranges (windows, merged per rule) are all PCRE2 has to
+ * try, using an offset limit so a search never starts past its window; a short window is
+ * searched with a compile that skips PCRE2's start-up scan for a required byte, which would
+ * otherwise read to the end of the buffer each time. Per rule, matches are taken in order and
+ * never overlap (the next search starts at the end of the previous match), exactly as one
+ * PCRE2 pass over the whole file would: the windows only skip start positions where no match
+ * can begin, so every engine, and every chunk size, gives the same matches. A buffer reports
+ * only matches that start before its last `overlap` bytes (unless it is the last), then keeps
+ * those bytes plus the longest lookbehind as the next buffer's head. A confirmed match goes
+ * through the rule's filters (span, entropy, placeholders, allow-lists, validator, inline
+ * `rummage:allow`); at the end of the file, findings whose secrets overlap are reduced to the
+ * most specific one.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -19,6 +26,8 @@
 
 #ifdef RMG_HAVE_VECTORSCAN
 #include <hs.h>
+
+#include "regex_width.h"
 #endif
 
 #include "entropy.h"
@@ -30,6 +39,9 @@
 #define BINARY_SNIFF 8192
 #define MATCH_LIMIT 2000000
 #define DEPTH_LIMIT 100000
+/* Windows with fewer start positions are searched without PCRE2's start-up optimizations
+ * (rules.c, wants_window_code). */
+#define WINDOW_CODE_MAX 256
 
 struct window {
     size_t a, b; /* start positions a..b (inclusive), buffer coordinates */
@@ -94,7 +106,10 @@ struct rmg_scanner *rmg_scanner_new(const struct rmg_rules *rules,
     pcre2_set_match_limit(sc->mctx, MATCH_LIMIT);
     pcre2_set_depth_limit(sc->mctx, DEPTH_LIMIT);
 #ifdef RMG_HAVE_VECTORSCAN
+    /* One scratch serves both databases (grown to fit each; one scan at a time). */
     if (rules->hs_db && hs_alloc_scratch(rules->hs_db, &sc->hs_scratch) != HS_SUCCESS)
+        goto fail;
+    if (rules->hs_builtin && hs_alloc_scratch(rules->hs_builtin, &sc->hs_scratch) != HS_SUCCESS)
         goto fail;
 #endif
     rmg_results_init(&sc->pending);
@@ -147,6 +162,32 @@ enum rmg_status rmg_scanner_begin(struct rmg_scanner *sc, const struct rmg_locat
 
 /* ---- positions ------------------------------------------------------------------------ */
 
+/* The newlines in p[0, n), 16 bytes at a time (every byte of every file goes through here:
+ * one memchr per line cost more than the scan of many rules). */
+static size_t count_newlines(const unsigned char *p, size_t n)
+{
+    typedef unsigned char bytes16 __attribute__((vector_size(16)));
+    const bytes16 newline = {'\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n',
+                             '\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n'};
+    size_t count = 0, i = 0;
+    while (n - i >= 16) {
+        bytes16 sum = {0};
+        size_t blocks = (n - i) / 16;
+        if (blocks > 255) /* each byte of sum counts to 255 at most */
+            blocks = 255;
+        for (size_t b = 0; b < blocks; b++, i += 16) {
+            bytes16 v;
+            memcpy(&v, p + i, sizeof v);
+            sum -= (bytes16)(v == newline); /* -1 where equal */
+        }
+        for (int k = 0; k < 16; k++)
+            count += sum[k];
+    }
+    for (; i < n; i++)
+        count += p[i] == '\n';
+    return count;
+}
+
 static void line_col(struct rmg_scanner *sc, size_t p, uint64_t *line, uint64_t *col)
 {
     size_t from = 0;
@@ -157,11 +198,10 @@ static void line_col(struct rmg_scanner *sc, size_t p, uint64_t *line, uint64_t 
         n = sc->nl_cache_n;
         last = sc->nl_cache_last;
     }
-    const unsigned char *q = sc->buf + from, *end = sc->buf + p;
-    while (q < end && (q = memchr(q, '\n', (size_t)(end - q)))) {
-        n++;
-        last = (size_t)(q - sc->buf);
-        q++;
+    size_t more = count_newlines(sc->buf + from, p - from);
+    if (more) {
+        n += more;
+        last = (size_t)((const unsigned char *)memrchr(sc->buf + from, '\n', p - from) - sc->buf);
     }
     sc->nl_cache_p = p;
     sc->nl_cache_n = n;
@@ -301,9 +341,11 @@ static void confirm_window(struct rmg_scanner *sc, const struct rmg_rule_impl *r
     uint64_t *pos = &sc->pos[ri->pub.index];
     size_t rel = *pos > sc->base ? (size_t)(*pos - sc->base) : 0;
     size_t start = a > rel ? a : rel;
+    const pcre2_code *code =
+        ri->code_window && b - start < WINDOW_CODE_MAX ? ri->code_window : ri->code;
     while (start <= b && start <= sc->len) {
         pcre2_set_offset_limit(sc->mctx, b);
-        int rc = pcre2_match(ri->code, sc->buf, sc->len, start, 0, sc->md, sc->mctx);
+        int rc = pcre2_match(code, sc->buf, sc->len, start, 0, sc->md, sc->mctx);
         if (rc == PCRE2_ERROR_NOMATCH)
             return;
         if (rc < 0) {
@@ -353,24 +395,84 @@ static void add_window(struct rmg_scanner *sc, size_t rule, size_t a, size_t b)
     w->v[w->n++] = (struct window){a, b};
 }
 
+static inline bool bit_set(const unsigned char set[32], unsigned char c)
+{
+    return (set[c >> 3] >> (c & 7)) & 1u;
+}
+
+/* A prefilter candidate for a rule: the end of one of its keywords, or of a match of its
+ * regex in prefilter mode. Opens a window of start positions (rules.c, set_reach), unless
+ * the bytes around a keyword show that no match can hold it (regex_width.h: lead, follow). */
 static void candidate(size_t rule, size_t end, void *ctx)
 {
     struct rmg_scanner *sc = ctx;
     const struct rmg_rule_impl *ri = sc->rules->rules[rule];
     if (sc->binary && ri->pub.generic)
         return;
-    size_t span = ri->pub.max_span;
-    add_window(sc, rule, end > span ? end - span : 0, end);
+    size_t reach = ri->reach;
+    if (ri->in_vectorscan) { /* the end of a match of the regex in prefilter mode */
+        add_window(sc, rule, end > reach ? end - reach : 0, end);
+        return;
+    }
+    /* The end of a keyword. A match holding it starts at least kw_min bytes before... */
+    size_t last = end - ri->kw_min;
+    /* ...exactly there for some rules, and not after a byte of the lead set... */
+    if (ri->has_lead && last > 0 && bit_set(ri->lead, sc->buf[last - 1]))
+        return;
+    /* ...and has a byte of the follow set close to the keyword. */
+    if (ri->follow_dist && end >= ri->follow_back && end + ri->follow_dist <= sc->len) {
+        const unsigned char *p = sc->buf + end - ri->follow_back;
+        size_t n = ri->follow_back + ri->follow_dist, k = 0;
+        while (k < n && !bit_set(ri->follow, p[k]))
+            k++;
+        if (k == n)
+            return;
+    }
+    add_window(sc, rule, end > reach ? end - reach : 0, last);
 }
 
 #ifdef RMG_HAVE_VECTORSCAN
+/* A database's match: a keyword, for the rules that have it, or a rule's regex. Rule numbers
+ * are relative to `first`. */
+static inline void hs_candidates(struct rmg_scanner *sc, unsigned id, size_t end,
+                                 const unsigned *kw_start, const unsigned *kw_rules, size_t first)
+{
+    if (id >= RMG_HS_REGEX_ID) {
+        candidate(first + (id - RMG_HS_REGEX_ID), end, sc);
+        return;
+    }
+    for (unsigned k = kw_start[id]; k < kw_start[id + 1]; k++)
+        candidate(first + kw_rules[k], end, sc);
+}
+
 static int on_hs_match(unsigned id, unsigned long long from, unsigned long long to,
                        unsigned flags, void *ctx)
 {
     (void)from;
     (void)flags;
-    candidate(id, (size_t)to, ctx);
+    struct rmg_scanner *sc = ctx;
+    hs_candidates(sc, id, (size_t)to, sc->rules->hs_kw_start, sc->rules->hs_kw_rules, 0);
     return 0;
+}
+
+static int on_hs_builtin_match(unsigned id, unsigned long long from, unsigned long long to,
+                               unsigned flags, void *ctx)
+{
+    (void)from;
+    (void)flags;
+    struct rmg_scanner *sc = ctx;
+    hs_candidates(sc, id, (size_t)to, sc->rules->hsb_kw_start, sc->rules->hsb_kw_rules,
+                  sc->rules->builtin_first);
+    return 0;
+}
+
+static void hs_scan_db(struct rmg_scanner *sc, const void *db, match_event_handler on_match)
+{
+    hs_error_t e = hs_scan(db, (const char *)sc->buf, (unsigned)sc->len, 0, sc->hs_scratch,
+                           on_match, sc);
+    if (e != HS_SUCCESS && sc->out)
+        rmg_results_add_error(sc->out, RMG_WARN, sc->loc.target, sc->loc.path,
+                              "vectorscan scan failed (%d)", (int)e);
 }
 #endif
 
@@ -401,19 +503,18 @@ static void scan_buffer(struct rmg_scanner *sc, bool final)
                 add_window(sc, i, sc->from, sc->limit - 1);
         }
 #ifdef RMG_HAVE_VECTORSCAN
-        if (rules->hs_db) {
-            hs_error_t e = hs_scan(rules->hs_db, (const char *)sc->buf, (unsigned)sc->len, 0,
-                                   sc->hs_scratch, on_hs_match, sc);
-            if (e != HS_SUCCESS && sc->out)
-                rmg_results_add_error(sc->out, RMG_WARN, sc->loc.target, sc->loc.path,
-                                      "vectorscan scan failed (%d)", (int)e);
-        }
+        if (rules->hs_builtin)
+            hs_scan_db(sc, rules->hs_builtin, on_hs_builtin_match);
+        if (rules->hs_db)
+            hs_scan_db(sc, rules->hs_db, on_hs_match);
 #endif
         if (rules->ac)
             rmg_ac_scan(rules->ac, sc->buf, sc->len, candidate, sc);
     }
     for (size_t i = 0; i < rules->n; i++) {
         const struct rule_windows *w = &sc->win[i];
+        if (w->n)
+            rmg_rule_ready(rules, rules->rules[i]);
         for (size_t k = 0; k < w->n; k++)
             confirm_window(sc, rules->rules[i], w->v[k].a, w->v[k].b);
     }
@@ -423,16 +524,14 @@ static void scan_buffer(struct rmg_scanner *sc, bool final)
 static void shift(struct rmg_scanner *sc)
 {
     size_t keep_from = sc->limit > sc->ctx ? sc->limit - sc->ctx : 0;
-    const unsigned char *q = sc->buf, *end = sc->buf + keep_from;
-    const unsigned char *last = NULL;
-    while (q < end && (q = memchr(q, '\n', (size_t)(end - q)))) {
-        sc->line_at_base++;
-        last = q++;
-    }
-    if (last)
-        sc->col_at_base = (uint64_t)(end - last - 1);
-    else
+    size_t lines = count_newlines(sc->buf, keep_from);
+    if (lines) {
+        const unsigned char *last = memrchr(sc->buf, '\n', keep_from);
+        sc->line_at_base += lines;
+        sc->col_at_base = (uint64_t)(sc->buf + keep_from - last - 1);
+    } else {
         sc->col_at_base += keep_from;
+    }
     memmove(sc->buf, sc->buf + keep_from, sc->len - keep_from);
     sc->len -= keep_from;
     sc->base += keep_from;

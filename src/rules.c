@@ -2,11 +2,15 @@
  *
  * DESIGN. Loading validates every key and fails a whole document on the first bad rule, so a
  * user's rules file is either fully in or reported precisely. Compiling makes each rule's
- * PCRE2 code (JIT, with offset limits so the engine can confine a search to a window) and the
- * prefilter: one Vectorscan database of all rules in prefilter mode, or, without Vectorscan,
- * an Aho-Corasick automaton over the rules' keywords. Each rule also gets its maximum match
- * span, which bounds candidate windows and chunk overlaps. After compiling, the set is
- * read-only and shared by all threads.
+ * PCRE2 code (with offset limits so the engine can confine a search to a window) and the
+ * prefilter: Vectorscan databases of the rules' keywords (the built-in rules' compiled at
+ * build time, src/tools/embed.c; the others' at start-up), or, without Vectorscan, an
+ * Aho-Corasick automaton over the keywords. Each rule also gets its maximum match span, which
+ * bounds chunk overlaps, and what regex_width.h proves about where its keywords sit in a match
+ * (reach, lead, follow), which bounds and filters candidate windows (set_reach, and candidate()
+ * in engine.c). After compiling, the set is read-only and shared by all threads, but for each
+ * rule's JIT compile, done on its first use under a lock (rmg_rule_ready): most rules see no
+ * candidate in a small scan, and JIT-compiling all of them was most of the start-up time.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "rules_internal.h"
@@ -15,6 +19,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -30,9 +35,6 @@
 
 #define DEFAULT_SPAN 4096
 #define MAX_SPAN 65536
-/* Keyword-less rules this short go into Vectorscan in prefilter mode; longer ones are
- * slow to compile there and are scanned in full. */
-#define PREFILTER_MAX_WIDTH 4096
 #define MAX_RULE_FILE (16u << 20)
 
 struct rmg_builtin_file {
@@ -46,6 +48,22 @@ extern const size_t rmg_builtin_rules_count;
  * (0 when the build has no Vectorscan or it cannot analyse the regex). */
 extern const unsigned rmg_builtin_widths[];
 extern const size_t rmg_builtin_widths_count;
+/* Per built-in rule, in load order: its keyword reach (regex_width.h), computed at build time
+ * (0 when unknown). Same count as the widths. */
+extern const unsigned rmg_builtin_reaches[];
+/* Per built-in rule: what must follow a keyword (rmg_keyword_follow; dist 0 when unknown) and
+ * what must not precede a match (rmg_keyword_lead; all zero when nothing), sets as bits. */
+struct rmg_builtin_near {
+    unsigned follow_dist, follow_back;
+    unsigned char follow[33], lead[33];
+};
+extern const struct rmg_builtin_near rmg_builtin_nears[];
+/* The built-in rules' prefilter database, compiled and serialized at build time (length 0
+ * without Vectorscan), and per built-in rule 1 when its regex, not its keywords, is in it. */
+extern const char rmg_builtin_hs_db[];
+extern const size_t rmg_builtin_hs_db_len;
+extern const unsigned char rmg_builtin_hs_regex[];
+extern const unsigned rmg_builtin_kw_start[], rmg_builtin_kw_rules[];
 
 static const char *const severity_names[] = {"low", "medium", "high", "critical"};
 
@@ -106,7 +124,10 @@ struct rmg_rules *rmg_rules_new(void)
     if (!r)
         return NULL;
     r->sources_hash = calloc(1, sizeof *r->sources_hash);
-    if (!r->sources_hash) {
+    r->ready_lock = malloc(sizeof *r->ready_lock);
+    if (!r->sources_hash || !r->ready_lock || pthread_mutex_init(r->ready_lock, NULL) != 0) {
+        free(r->sources_hash);
+        free(r->ready_lock);
         free(r);
         return NULL;
     }
@@ -127,6 +148,7 @@ static void rule_free(struct rmg_rule_impl *ri)
     rmg_strv_free(ri->pub.tags, ri->pub.n_tags);
     rmg_strv_free(ri->pub.allow_values, ri->pub.n_allow_values);
     pcre2_code_free(ri->code);
+    pcre2_code_free(ri->code_window);
     for (size_t i = 0; i < ri->n_allow_re; i++)
         pcre2_code_free(ri->allow_re[i]);
     free(ri->allow_re);
@@ -146,9 +168,15 @@ void rmg_rules_free(struct rmg_rules *r)
 #ifdef RMG_HAVE_VECTORSCAN
     if (r->hs_db)
         hs_free_database(r->hs_db);
+    if (r->hs_builtin)
+        hs_free_database(r->hs_builtin);
+    free(r->hs_kw_start);
+    free(r->hs_kw_rules);
 #endif
     rmg_ac_free(r->ac);
     free(r->always);
+    pthread_mutex_destroy(r->ready_lock);
+    free(r->ready_lock);
     free(r);
 }
 
@@ -478,7 +506,16 @@ enum rmg_status rmg_rules_add_builtin(struct rmg_rules *rules, char *err, size_t
             struct rmg_rule_impl *ri = rules->rules[first + k];
             ri->width = rmg_builtin_widths[k];
             ri->width_known = ri->width != 0;
+            const struct rmg_builtin_near *nr = &rmg_builtin_nears[k];
+            ri->kw_reach = rmg_builtin_reaches[k];
+            ri->follow_dist = nr->follow_dist;
+            ri->follow_back = nr->follow_back;
+            memcpy(ri->follow, nr->follow, sizeof ri->follow);
+            memcpy(ri->lead, nr->lead, sizeof ri->lead);
+            ri->near_known = true;
         }
+        rules->builtin_first = first;
+        rules->builtin_n = rules->n - first;
     }
     return RMG_OK;
 }
@@ -571,100 +608,119 @@ static void set_span(struct rmg_rule_impl *ri, unsigned width)
 }
 
 #ifdef RMG_HAVE_VECTORSCAN
-/* A keyword as a Vectorscan literal pattern: every byte hex-escaped. */
-static char *keyword_pattern(const char *kw)
-{
-    size_t n = strlen(kw);
-    char *p = malloc(n * 4 + 1);
-    if (!p)
-        return NULL;
-    for (size_t i = 0; i < n; i++)
-        rmg_fmt(p + 4 * i, 5, "\\x%02x", (unsigned char)kw[i]);
-    p[n * 4] = '\0';
-    return p;
-}
-
 /* Built-in rules carry the width computed at build time by the same call. */
 static unsigned regex_width(const struct rmg_rule_impl *ri)
 {
     return ri->width_known ? ri->width : rmg_regex_width(ri->pub.regex);
 }
 
+/* Takes the built-in rules' database compiled at build time, when the built-in rules are
+ * loaded (once, all of them) and it suits this Vectorscan library and CPU; otherwise hs_build
+ * compiles their keywords at start-up, to the same effect. */
+static void hs_load_builtin(struct rmg_rules *rules)
+{
+    if (!rules->builtin_n || rmg_builtin_hs_db_len == 0)
+        return;
+    hs_database_t *db = NULL;
+    if (hs_deserialize_database(rmg_builtin_hs_db, rmg_builtin_hs_db_len, &db) != HS_SUCCESS)
+        return;
+    /* A database for a CPU feature this one lacks is refused here, not at the first scan. */
+    hs_scratch_t *scratch = NULL;
+    if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS) {
+        hs_free_database(db);
+        return;
+    }
+    hs_free_scratch(scratch);
+    rules->hs_builtin = db;
+    rules->hsb_kw_start = rmg_builtin_kw_start;
+    rules->hsb_kw_rules = rmg_builtin_kw_rules;
+    for (size_t k = 0; k < rules->builtin_n; k++)
+        rules->rules[rules->builtin_first + k]->in_vectorscan = rmg_builtin_hs_regex[k] != 0;
+}
+
+static bool in_builtin_db(const struct rmg_rules *rules, size_t i)
+{
+    return rules->hs_builtin && i >= rules->builtin_first &&
+           i < rules->builtin_first + rules->builtin_n;
+}
+
 /* Rules with keywords are selected by their keywords (a literal database compiles in
  * milliseconds where hundreds of prefilter regexes take minutes); a rule without keywords has
  * its regex compiled in prefilter mode when its match is short, and is scanned in full
- * otherwise. */
+ * otherwise. The regex width bounds the span; the keyword analysis (done at build time for
+ * the built-in rules) narrows and filters the windows. */
 static void hs_analyse(struct rmg_rule_impl *ri)
 {
     unsigned width = regex_width(ri);
-    ri->in_vectorscan = ri->pub.n_keywords == 0 && width > 0 && width <= PREFILTER_MAX_WIDTH;
+    ri->in_vectorscan = ri->pub.n_keywords == 0 && width > 0 && width <= RMG_PREFILTER_MAX_WIDTH;
     set_span(ri, width);
+    ri->width = width;
+    if (!ri->near_known && ri->pub.n_keywords) {
+        ri->kw_reach = rmg_keyword_reach(ri->pub.regex, ri->pub.keywords, ri->pub.n_keywords);
+        unsigned char set[256];
+        unsigned dist, back;
+        if (rmg_keyword_follow(ri->pub.regex, ri->pub.keywords, ri->pub.n_keywords, set, &dist,
+                               &back)) {
+            ri->follow_dist = dist;
+            ri->follow_back = back;
+            for (unsigned c = 0; c < 256; c++)
+                if (set[c])
+                    ri->follow[c / 8] |= (unsigned char)(1u << (c % 8));
+        }
+        if (rmg_keyword_lead(ri->pub.regex, set))
+            for (unsigned c = 0; c < 256; c++)
+                if (set[c])
+                    ri->lead[c / 8] |= (unsigned char)(1u << (c % 8));
+    }
+    ri->near_known = true;
 }
 
+/* Compiles the database of the rules the built-in one does not cover: their keywords (each
+ * distinct keyword once, for all the rules that have it) and the regexes of in_vectorscan
+ * rules. RMG_WARN: a regex was refused and its rule is now scanned in full; call again. */
 static enum rmg_status hs_build(struct rmg_rules *rules, char *err, size_t errlen)
 {
-    size_t cap = 0;
-    for (size_t i = 0; i < rules->n; i++)
-        cap += rules->rules[i]->in_vectorscan ? 1 : rules->rules[i]->pub.n_keywords;
-    if (cap == 0)
-        return RMG_OK;
-    const char **exprs = calloc(cap, sizeof *exprs);
-    char **owned = calloc(cap, sizeof *owned);
-    unsigned *flags = calloc(cap, sizeof *flags);
-    unsigned *ids = calloc(cap, sizeof *ids);
-    enum rmg_status st = RMG_OK;
-    size_t n = 0;
-    if (!exprs || !owned || !flags || !ids) {
-        st = RMG_ENOMEM;
-        goto out;
-    }
+    struct rmg_hs_rule *hr = calloc(rules->n ? rules->n : 1, sizeof *hr);
+    if (!hr)
+        return RMG_ENOMEM;
     for (size_t i = 0; i < rules->n; i++) {
-        struct rmg_rule_impl *ri = rules->rules[i];
-        if (ri->in_vectorscan) {
-            exprs[n] = ri->pub.regex;
-            flags[n] = HS_FLAG_PREFILTER;
-            ids[n++] = (unsigned)i;
-            continue;
-        }
-        for (size_t k = 0; k < ri->pub.n_keywords; k++) {
-            owned[n] = keyword_pattern(ri->pub.keywords[k]);
-            if (!owned[n]) {
-                st = RMG_ENOMEM;
-                goto out;
-            }
-            exprs[n] = owned[n];
-            flags[n] = HS_FLAG_CASELESS;
-            ids[n++] = (unsigned)i;
-        }
+        const struct rmg_rule_impl *ri = rules->rules[i];
+        hr[i] = (struct rmg_hs_rule){ri->pub.regex, ri->pub.keywords, ri->pub.n_keywords,
+                                     ri->in_vectorscan, in_builtin_db(rules, i)};
     }
+    struct rmg_hs_plan plan;
+    bool planned = rmg_hs_plan_make(&plan, hr, rules->n);
+    free(hr);
+    if (!planned)
+        return RMG_ENOMEM;
+    enum rmg_status st = RMG_OK;
     hs_database_t *db = NULL;
     hs_compile_error_t *ce = NULL;
-    if (hs_compile_multi(exprs, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL, &db, &ce) !=
-        HS_SUCCESS) {
+    if (plan.n && hs_compile_multi(plan.exprs, plan.flags, plan.ids, (unsigned)plan.n,
+                                   HS_MODE_BLOCK, NULL, &db, &ce) != HS_SUCCESS) {
         int bad = ce->expression;
-        struct rmg_rule_impl *bad_rule =
-            bad >= 0 && (size_t)bad < n ? rules->rules[ids[bad]] : NULL;
+        unsigned id = bad >= 0 && (size_t)bad < plan.n ? plan.ids[bad] : 0;
+        struct rmg_rule_impl *bad_rule = NULL;
+        if (bad >= 0 && (size_t)bad < plan.n)
+            bad_rule = id >= RMG_HS_REGEX_ID ? rules->rules[id - RMG_HS_REGEX_ID]
+                                             : rules->rules[plan.kw_rules[plan.kw_start[id]]];
         if (bad_rule && bad_rule->in_vectorscan) {
             /* The regex passed analysis but not compilation: scan that rule in full. */
-            hs_free_compile_error(ce);
             bad_rule->in_vectorscan = false;
             st = RMG_WARN;
-            goto out;
+        } else {
+            rmg_fmt(err, errlen, "vectorscan: %s (rule %s)", ce->message,
+                    bad_rule ? bad_rule->pub.id : "?");
+            st = RMG_EINPUT;
         }
-        rmg_fmt(err, errlen, "vectorscan: %s (rule %s)", ce->message,
-                bad_rule ? bad_rule->pub.id : "?");
         hs_free_compile_error(ce);
-        st = RMG_EINPUT;
-        goto out;
+    } else if (plan.n) {
+        rules->hs_db = db;
+        rules->hs_kw_start = plan.kw_start; /* taken over */
+        rules->hs_kw_rules = plan.kw_rules;
+        plan.kw_start = plan.kw_rules = NULL;
     }
-    rules->hs_db = db;
-out:
-    for (size_t i = 0; owned && i < n; i++)
-        free(owned[i]);
-    free(owned);
-    free(exprs);
-    free(flags);
-    free(ids);
+    rmg_hs_plan_free(&plan);
     return st;
 }
 #endif
@@ -678,10 +734,72 @@ bool rmg_rules_have_vectorscan(void)
 #endif
 }
 
-/* JIT-compiles the rule's code (compiled when it was loaded) and records its figures. */
+/* The window a keyword end opens: back by the keyword reach when it is known and every match
+ * is at most max_span long (so no match is dropped as too long: those still move matching on,
+ * and only the span reaches back to their start); back by the span otherwise. Keyword-less
+ * rules are selected by their regex's match end: back by the span. */
+static void set_reach(struct rmg_rule_impl *ri)
+{
+    ri->reach = ri->pub.max_span;
+    ri->kw_min = 0;
+    size_t kw_max = 0;
+    for (size_t k = 0; k < ri->pub.n_keywords; k++) {
+        size_t l = strlen(ri->pub.keywords[k]);
+        if (k == 0 || l < ri->kw_min)
+            ri->kw_min = l;
+        if (l > kw_max)
+            kw_max = l;
+    }
+    if (ri->kw_min > ri->reach)
+        ri->kw_min = ri->reach;
+    bool bounded = ri->width > 0 && ri->width != UINT_MAX && ri->width <= ri->pub.max_span;
+    if (ri->pub.n_keywords && ri->kw_reach > 0 && bounded && ri->kw_reach < ri->reach)
+        ri->reach = ri->kw_reach;
+    /* Every keyword as long as the reach: it is where every match starts. */
+    ri->exact_start = ri->pub.n_keywords && ri->reach == ri->kw_min && ri->kw_min == kw_max;
+    ri->has_lead = false;
+    for (size_t k = 0; k < sizeof ri->lead; k++)
+        ri->has_lead = ri->has_lead || ri->lead[k];
+    ri->has_lead = ri->has_lead && ri->exact_start;
+}
+
+/* Whether a second compile without PCRE2's start-up optimizations pays: with a required or
+ * first code unit PCRE2 first searches the rest of the subject for it, from every window, up
+ * to the end of the buffer (a megabyte) when it is rare; a window of a few dozen start
+ * positions is cheaper tried as it is. The optimizations never change what matches but for
+ * backtracking verbs, which the second compile is not made for. */
+static bool wants_window_code(const struct rmg_rule_impl *ri)
+{
+    uint32_t first = 0, last = 0;
+    pcre2_pattern_info(ri->code, PCRE2_INFO_FIRSTCODETYPE, &first);
+    pcre2_pattern_info(ri->code, PCRE2_INFO_LASTCODETYPE, &last);
+    return (first == 1 || last == 1) && !strstr(ri->pub.regex, "(*");
+}
+
+void rmg_rule_ready(const struct rmg_rules *rules, struct rmg_rule_impl *ri)
+{
+    if (atomic_load_explicit(&ri->ready, memory_order_acquire))
+        return;
+    pthread_mutex_lock(rules->ready_lock);
+    if (!atomic_load_explicit(&ri->ready, memory_order_relaxed)) {
+        pcre2_jit_compile(ri->code, PCRE2_JIT_COMPLETE); /* interpreted if JIT is unavailable */
+        if (wants_window_code(ri)) {
+            int ec;
+            PCRE2_SIZE eo;
+            ri->code_window = pcre2_compile((PCRE2_SPTR)ri->pub.regex, PCRE2_ZERO_TERMINATED,
+                                            PCRE2_USE_OFFSET_LIMIT | PCRE2_NO_START_OPTIMIZE,
+                                            &ec, &eo, NULL);
+            if (ri->code_window)
+                pcre2_jit_compile(ri->code_window, PCRE2_JIT_COMPLETE);
+        }
+        atomic_store_explicit(&ri->ready, true, memory_order_release);
+    }
+    pthread_mutex_unlock(rules->ready_lock);
+}
+
+/* Records the rule's figures (its code was compiled when it was loaded; JIT on first use). */
 static void compile_pcre2(struct rmg_rules *rules, struct rmg_rule_impl *ri)
 {
-    pcre2_jit_compile(ri->code, PCRE2_JIT_COMPLETE); /* interpreted if JIT is unavailable */
     int num = pcre2_substring_number_from_name(ri->code, (PCRE2_SPTR) "secret");
     ri->secret_group = num > 0 ? (uint32_t)num : 0;
     uint32_t groups = 0, lookbehind = 0;
@@ -716,11 +834,13 @@ enum rmg_status rmg_rules_compile(struct rmg_rules *rules, enum rmg_engine_kind 
 #else
         set_span(ri, ri->width_known ? ri->width : 0);
 #endif
+        set_reach(ri);
         if (ri->pub.max_span > rules->max_span)
             rules->max_span = ri->pub.max_span;
     }
 #ifdef RMG_HAVE_VECTORSCAN
     if (engine == RMG_ENGINE_VECTORSCAN) {
+        hs_load_builtin(rules);
         enum rmg_status st;
         while ((st = hs_build(rules, err, errlen)) == RMG_WARN)
             ;

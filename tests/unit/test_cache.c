@@ -242,6 +242,7 @@ static void test_damaged_entries_miss(void **state)
         {"\"test-secret\"", "\"no-such-rule\""},
         {"\"severity\":2", "\"severity\":9"},
         {"\"line\":7", "\"line\":-7"},
+        {"\"line\":7", "\"line\":18446744073709551616"}, /* 2^64 (was cast: UB) */
         {"\"secret\":\"", "\"secret\":\"\\u001b[31m"},
         {"\"paths\":[\"", "\"paths\":[\"z"},
         {"\"digest\":\"sha256:1", "\"digest\":\"sha256:2"},

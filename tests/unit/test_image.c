@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cmocka.h>
 
@@ -58,6 +59,7 @@ static const char rules_json[] =
 #define S_ARM "SECRET_7Q9M2I0HZ2UEP1EN"
 #define S_TRUNC1 "SECRET_THJXJQI3OGZ5KOK1"
 #define S_TRUNC2 "SECRET_6ZV0MWUFXBV932BY"
+#define S_SHORT "SECRET_R4C2W8NQ0ZKD7TLE"
 
 /* ---- building archives in memory ------------------------------------------------------ */
 
@@ -1038,6 +1040,77 @@ static void walk_gzip_bomb(void **state)
     rmg_buf_free(&z);
 }
 
+static void put16(struct rmg_buf *b, unsigned v)
+{
+    unsigned char x[2] = {(unsigned char)v, (unsigned char)(v >> 8)};
+    rmg_buf_append(b, x, 2);
+}
+
+static void put32(struct rmg_buf *b, uint32_t v)
+{
+    put16(b, v & 0xffff);
+    put16(b, v >> 16);
+}
+
+/* A zip of one stored entry whose headers say it holds `extra` bytes more than it does. */
+static struct rmg_buf short_stored_zip(const char *name, const char *text, unsigned extra)
+{
+    struct rmg_buf z = {0};
+    uint32_t n = (uint32_t)strlen(text), nl = (uint32_t)strlen(name);
+    uint32_t crc = (uint32_t)crc32(0, (const unsigned char *)text, n);
+    for (int central = 0; central < 2; central++) {
+        put32(&z, central ? 0x02014b50 : 0x04034b50);
+        if (central)
+            put16(&z, 20);         /* made by */
+        put16(&z, 20);             /* needed to extract */
+        put16(&z, 0);              /* flags */
+        put16(&z, 0);              /* stored */
+        put32(&z, 0);              /* time, date */
+        put32(&z, crc);
+        put32(&z, n);              /* compressed size */
+        put32(&z, n + extra);      /* uncompressed size */
+        put16(&z, nl);
+        put16(&z, 0);              /* extra field */
+        if (central) {
+            put16(&z, 0);          /* comment */
+            put32(&z, 0);          /* disk, internal attributes */
+            put32(&z, 0);          /* external attributes */
+            put32(&z, 0);          /* local header offset */
+        }
+        rmg_buf_append(&z, name, nl);
+        if (!central)
+            rmg_buf_append(&z, text, n);
+    }
+    uint32_t cd_size = 46 + nl, cd_off = 30 + nl + n;
+    put32(&z, 0x06054b50);
+    put32(&z, 0);                  /* disk numbers */
+    put16(&z, 1);
+    put16(&z, 1);
+    put32(&z, cd_size);
+    put32(&z, cd_off);
+    put16(&z, 0);
+    return z;
+}
+
+/* A stored zip entry one byte shorter than its size: libarchive hands over its bytes, then an
+ * empty block (NULL, 0) with a warning. The walker must skip that block (it passed NULL to
+ * memcpy: UBSan) and scan what the entry holds. Found by tests/fuzz/fuzz_layer.c
+ * (corpus/fuzz_layer/crash-zip-empty-block). */
+static void walk_zip_entry_shorter_than_its_size(void **state)
+{
+    struct fixture *fx = *state;
+    struct rmg_buf jar = short_stored_zip("BOOT-INF/a.yml", "key: " S_SHORT "\n", 1);
+    const struct ent spec[] = {{'b', "app/app.jar", NULL, &jar}, {0}};
+    struct rmg_buf layer = build_layer(ARC_TAR, spec);
+    struct rmg_results res;
+    walk_layer(fx, NULL, &layer, NULL, &res);
+    const struct rmg_finding *f = the_finding(&res, NULL, S_SHORT);
+    assert_string_equal(f->loc.path, "/app/app.jar!/BOOT-INF/a.yml");
+    rmg_results_clear(&res);
+    rmg_buf_free(&layer);
+    rmg_buf_free(&jar);
+}
+
 static void walk_truncated_gzip_layer(void **state)
 {
     struct fixture *fx = *state;
@@ -1587,6 +1660,7 @@ int main(void)
         cmocka_unit_test(walk_path_limit),
         cmocka_unit_test(walk_gzip_bomb),
         cmocka_unit_test(walk_truncated_gzip_layer),
+        cmocka_unit_test(walk_zip_entry_shorter_than_its_size),
         cmocka_unit_test(walk_gz_of_file_starting_with_zeros),
         cmocka_unit_test(docker_layers_states_config_history),
         cmocka_unit_test(docker_symlinked_layers),

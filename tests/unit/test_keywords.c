@@ -1,5 +1,7 @@
 /* test_keywords.c: the keyword prefilter (Aho-Corasick, case-insensitive) against a naive
- * search: every (rule, end) pair where one of the rule's keywords ends, each exactly once. */
+ * search: every (rule, end) pair where one of the rule's keywords ends, each exactly once; and
+ * what regex_width.h proves about where a keyword sits in a match (reach, follow, lead), on
+ * patterns where the answer is known. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -219,6 +221,148 @@ static void every_high_byte_alone(void **state)
     rmg_rules_free(r);
 }
 
+#ifdef RMG_HAVE_VECTORSCAN
+#include "regex_width.h"
+
+/* Up to four keywords, lower-case. */
+struct kw_case {
+    const char *regex;
+    const char *kw[4];
+    unsigned want;
+};
+
+static size_t kw_count(const char *const kw[4])
+{
+    size_t n = 0;
+    while (n < 4 && kw[n])
+        n++;
+    return n;
+}
+
+/* The reach is the longest stretch from a match's start to the end of a keyword it must hold;
+ * 0 when a match may hold none where the walk can see it. */
+static void keyword_reach(void **state)
+{
+    (void)state;
+    static const struct kw_case cases[] = {
+        {"(?<![a-z])(?<secret>sk_[a-z]{10})", {"sk_"}, 3},
+        {"[A-Za-z0-9_.-]{0,40}?(?:secret|token)=", {"secret", "token"}, 46},
+        {"(?i)aws_?(?:secret|key)", {"secret", "key"}, 10},
+        {"AC[0-9a-f]{32}", {"ac0", "ac1", "ac2", "ac3"}, 0}, /* ac4..acf missing */
+        {"AC[0-3]{32}", {"ac0", "ac1", "ac2", "ac3"}, 3},
+        {"x(?:ab)?cd", {"abcd"}, 0},                 /* "xcd" holds no keyword */
+        {"x(?:ab)?cd", {"abcd", "xcd"}, 5},
+        {"pass(?:word)?", {"password"}, 0},
+        {"(?:foo|bar)baz", {"foobaz", "barbaz"}, 6},
+        {"(?:foo|bar)baz", {"foobaz"}, 0},
+        {"abc|xyz.{0,9}", {"abc", "xyz"}, 3},
+        {"abc|xyz.{0,9}", {"abc"}, 0},
+        {"(?<=key)=\\w+", {"key"}, 0},              /* looked at, not part of the match */
+        {"(?=.*key)\\w{1,9}", {"key"}, 0},
+        {"(?<u>a{1,3})key(?!\\k<u>)", {"key"}, 6},   /* a backreference after the keyword */
+        {"(?<u>a{1,3})key\\k<u>", {"key"}, 0},        /* no width for the whole regex */
+        {"\\Qkey\\E", {"key"}, 0},                    /* not understood: no claim */
+        {"(?x) k e y", {"key"}, 0},
+        {"(?i:KEY)", {"key"}, 3},
+        {"-{1,2}auth", {"-auth"}, 6},
+        {"k[e]y\\.x", {"key."}, 4},
+        {"k\\x65y", {"key"}, 3},
+        {"(?:ke|k[e])(?:y|Y)", {"key"}, 3},
+        {"ke(?:y){1,5}", {"key"}, 3},
+        {"ke(?:y){0,5}", {"key"}, 0},
+        {"(?:(?:a|b)c)key", {"key"}, 5},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        unsigned got = rmg_keyword_reach(cases[i].regex, (char *const *)cases[i].kw,
+                                         kw_count(cases[i].kw));
+        if (got != cases[i].want)
+            fail_msg("%s: reach %u, want %u", cases[i].regex, got, cases[i].want);
+    }
+}
+
+/* What must come close after a keyword: the set, and the stretch [e - back, e + dist). */
+static void keyword_follow(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *regex;
+        const char *kw[4];
+        bool ok;
+        unsigned back, dist;
+        const char *set;
+    } cases[] = {
+        {"(?:secret|token)[ \\t]{0,3}[:=]", {"secret", "token"}, true, 0, 10, ":="},
+        {"(?:secret|token)[ \\t]{0,3}(?:=>|:=|=|:)", {"secret", "token"}, true, 0, 10, ":="},
+        {"(?:PASSWORD|_PAT)=", {"pass", "_pat="}, true, 1, 8, "="},
+        {"key:[0-9]", {"key"}, true, 0, 1, ":"},
+        {"(?i)basic[ \\t]{1,4}x", {"basic"}, true, 0, 1, " \t"},
+        {"(?i)key=", {"key"}, true, 0, 1, "="},
+        {"sk_[a-z]{10}", {"sk_"}, false, 0, 0, ""},   /* 26 letters: no small set */
+        {"key(?=:)", {"key"}, false, 0, 0, ""},       /* a lookahead is not a match's text */
+        {"key:?x", {"key"}, true, 0, 2, "xX"},
+        {"key.{0,100}=", {"key"}, false, 0, 0, ""},   /* too far to be worth a look */
+        {"key|pass=", {"key", "pass"}, false, 0, 0, ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        unsigned char set[256];
+        unsigned back = 99, dist = 99;
+        bool ok = rmg_keyword_follow(cases[i].regex, (char *const *)cases[i].kw,
+                                     kw_count(cases[i].kw), set, &dist, &back);
+        if (ok != cases[i].ok)
+            fail_msg("%s: follow %d, want %d", cases[i].regex, ok, cases[i].ok);
+        if (!ok) {
+            for (int c = 0; c < 256; c++)
+                assert_int_equal(set[c], 0);
+            continue;
+        }
+        if (back != cases[i].back || dist != cases[i].dist)
+            fail_msg("%s: back %u dist %u, want %u %u", cases[i].regex, back, dist,
+                     cases[i].back, cases[i].dist);
+        for (int c = 0; c < 256; c++)
+            if (set[c] != (strchr(cases[i].set, c) != NULL && c != 0))
+                fail_msg("%s: byte 0x%02x %s the set", cases[i].regex, c,
+                         set[c] ? "wrongly in" : "missing from");
+    }
+}
+
+/* The bytes after which no match may start. */
+static void keyword_lead(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *regex;
+        bool ok;
+        const char *set; /* NULL: [A-Za-z0-9] */
+    } cases[] = {
+        {"(?<![A-Za-z0-9])sk_", true, NULL},
+        {"(?i)(?<![a-z])x", true, "abcdefghijklmnopqrstuvwxyz"}, /* (?i): a subset is fine */
+        {"(?<!-)x", true, "-"},
+        {"(?<!\\.)(?<![_])x", true, "._"},
+        {"(?<=[a-z])x", false, ""},
+        {"a|(?<![0-9])b", false, ""},
+        {"(?<![^a])x", false, ""},
+        {"x(?<![a])y", false, ""},
+        {"(?<![[:alpha:]])x", false, ""},
+        {"(?<!ab)x", false, ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        unsigned char set[256];
+        bool ok = rmg_keyword_lead(cases[i].regex, set);
+        if (ok != cases[i].ok)
+            fail_msg("%s: lead %d, want %d", cases[i].regex, ok, cases[i].ok);
+        for (int c = 1; c < 256; c++) {
+            bool want = !ok ? false
+                        : cases[i].set ? strchr(cases[i].set, c) != NULL
+                                       : (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                                             (c >= '0' && c <= '9');
+            if (set[c] != want)
+                fail_msg("%s: byte 0x%02x %s the set", cases[i].regex, c,
+                         set[c] ? "wrongly in" : "missing from");
+        }
+    }
+}
+#endif
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -226,6 +370,11 @@ int main(void)
         cmocka_unit_test(classic_text),
         cmocka_unit_test(random_buffers),
         cmocka_unit_test(every_high_byte_alone),
+#ifdef RMG_HAVE_VECTORSCAN
+        cmocka_unit_test(keyword_reach),
+        cmocka_unit_test(keyword_follow),
+        cmocka_unit_test(keyword_lead),
+#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
