@@ -59,7 +59,8 @@ static const char help_text[] =
     "Options:\n"
     "  -f, --format FORMAT     text (default), json, sarif (SARIF 2.1.0), gitlab (GitLab\n"
     "                          secret-detection report), junit (JUnit XML), jsonl\n"
-    "  -o, --output FILE       write the report to FILE (mode 0600, replaced atomically)\n"
+    "  -o, --output FILE       write the report to FILE (mode 0600, replaced atomically;\n"
+    "                          a symlink, FIFO or device is written in place)\n"
     "  -o, --output FORMAT=FILE  also write a FORMAT report to FILE; repeatable\n"
     "                          (e.g. -o sarif=r.sarif -o junit=r.xml)\n"
     "      --fail-on SEVERITY  exit 1 if a finding is at or above SEVERITY:\n"
@@ -636,6 +637,15 @@ static FILE *open_output(const char *path, char **tmp_path)
     *tmp_path = NULL;
     if (!path || strcmp(path, "-") == 0)
         return stdout;
+    /* A symlink, FIFO or device (-o /dev/null, -o /dev/stdout, a pipe) is written in place:
+     * renaming a file over it would replace it. */
+    struct stat st;
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        FILE *f = fopen(path, "w");
+        if (!f)
+            fprintf(stderr, "rummage: cannot write %s: %s\n", path, strerror(errno));
+        return f;
+    }
     struct rmg_buf p = {0};
     if (!rmg_buf_printf(&p, "%s.tmp.XXXXXX", path))
         return NULL;
@@ -659,8 +669,14 @@ static FILE *open_output(const char *path, char **tmp_path)
 
 static bool finish_output(const char *path, FILE *f, char *tmp_path)
 {
-    if (!tmp_path)
-        return fflush(f) == 0;
+    if (!tmp_path) {
+        bool ok = fflush(f) == 0;
+        if (f != stdout && fclose(f) != 0)
+            ok = false;
+        if (!ok && f != stdout)
+            fprintf(stderr, "rummage: cannot write %s: %s\n", path, strerror(errno));
+        return ok;
+    }
     bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
     ok = fclose(f) == 0 && ok;
     if (ok && rename(tmp_path, path) != 0)

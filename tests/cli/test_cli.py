@@ -952,6 +952,49 @@ def output_file_atomic_0600(tmp):
     check(b"no/such/dir/r.txt" in res.err, "stderr names the output", res)
 
 
+@test
+def output_to_links_fifos_and_devices(tmp):
+    """-o onto a symlink, a FIFO or a character device writes through it in place: the link
+    stays a link (its target gets the report), the FIFO stays a FIFO (its reader gets the
+    report), and no temporary file is left; renaming over them would replace them (a broken
+    /dev/null for every later job on the machine)."""
+    import threading
+    gh = github_token()
+    write(tmp / "d" / "a.txt", f"t={gh}\n")
+    write(tmp / "target.json", "old\n")
+    os.symlink("target.json", tmp / "link.json")
+    res = run("scan", "--format", "json", "-o", "link.json", "d")
+    expect_rc(res, 1)
+    check(os.path.islink(tmp / "link.json"), "the symlink is still a symlink", res)
+    check(len(json.loads((tmp / "target.json").read_text())["findings"]) == 1,
+          "its target holds the report", res)
+    os.mkfifo(tmp / "pipe")
+    got = []
+    reader = threading.Thread(target=lambda: got.append((tmp / "pipe").read_bytes()))
+    reader.start()
+    res = run("scan", "--format", "json", "-o", "pipe", "-o", "sarif=pipe2.sarif", "d",
+              timeout=60)
+    reader.join(30)
+    expect_rc(res, 1)
+    check(stat.S_ISFIFO(os.lstat(tmp / "pipe").st_mode), "the FIFO is still a FIFO", res)
+    check(got and len(json.loads(got[0])["findings"]) == 1, "the reader got the report", res)
+    # A null device of the test's own (root can make one), so that a regression cannot break
+    # the machine's /dev/null; the machine's one otherwise.
+    dev = tmp / "null"
+    try:
+        os.mknod(dev, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except OSError:
+        dev = Path("/dev/null")
+    before = os.lstat(dev)
+    res = run("scan", "--format", "json", "-o", str(dev), "d")
+    expect_rc(res, 1)
+    after = os.lstat(dev)
+    check(stat.S_ISCHR(after.st_mode) and after.st_ino == before.st_ino, f"{dev} untouched", res)
+    left = sorted(set(os.listdir(tmp)) - {"null"})
+    check(left == ["d", "link.json", "pipe", "pipe2.sarif", "target.json"],
+          f"no temporary files left: {left}", res)
+
+
 # ------------------------------------------------------------- engine determinism
 
 
