@@ -3,7 +3,9 @@
 #   make check           every test (unit, rules, CLI, engine differential); SANITIZE=address,undefined for sanitizers
 #   make demo            scan the bundled sample
 #   make bench           throughput against cat/grep on a generated corpus
-#   make fuzz            libFuzzer targets (clang)
+#   make fuzz            libFuzzer targets (clang); fuzz-smoke also runs each for FUZZ_TIME seconds
+#   make tsan            the threaded paths (pool, daemon, registry) under ThreadSanitizer
+#   make valgrind        CLI tests under valgrind memcheck (VALGRIND_TESTS= for all of them)
 #   make install PREFIX=/usr/local   binary, man page, completions, Docker CLI plugin, push guard, hooks
 #   make man             regenerate docs/rummage.1 and the completion tables from --help
 
@@ -11,13 +13,13 @@ PREFIX    ?= /usr/local
 CC        ?= cc
 CFLAGS    ?= -O2 -g
 SANITIZE  ?=
-BUILD     ?= build$(if $(SANITIZE),-san)
+BUILD     ?= build$(if $(SANITIZE),$(if $(filter thread,$(SANITIZE)),-tsan,-san))
 
 # Build and test dependencies (Debian 12 package names).
 DEB_BUILD := build-essential pkg-config libpcre2-dev libarchive-dev libcjson-dev \
              libssl-dev zlib1g-dev libvectorscan-dev libcmocka-dev libcurl4-openssl-dev libisal-dev
 DEB_TEST  := python3 python3-jsonschema openssl openssh-client clang libclang-rt-14-dev time \
-             zsh git man-db groff-base
+             zsh git man-db groff-base valgrind
 # Real images built at test time (tests/images/, samples/build_image.sh): see ../docs/images.md.
 DEB_IMAGE := umoci skopeo buildah busybox-static zstd docker.io docker-registry apache2-utils podman
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST) $(DEB_IMAGE)
@@ -51,7 +53,7 @@ RULE_FILES := $(sort $(wildcard patterns/*.json))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps demo check test test-unit test-cli test-images test-context test-ecosystem test-registry man bench fuzz fuzz-smoke install clean _demo _check
+.PHONY: all deps demo check test test-unit test-cli test-images test-context test-ecosystem test-registry man bench fuzz fuzz-smoke _fuzz tsan _tsan valgrind install clean _demo _check
 
 all: $(BUILD)/rummage
 
@@ -128,21 +130,96 @@ bench: deps
 	@$(MAKE) --no-print-directory $(BUILD)/rummage
 	BUILD=$(BUILD) tests/bench.sh
 
+# libFuzzer targets (tests/fuzz/fuzz_*.c) with ASan and UBSan, objects in build-fuzz/. Each
+# target's seeds and regression inputs are in tests/fuzz/corpus/TARGET/; what a run adds goes
+# to build-fuzz/corpus/TARGET/ and crashes to build-fuzz/artifacts/. fuzz-smoke replays every
+# stored input, then fuzzes each target for FUZZ_TIME seconds.
 FUZZ_BUILD := build-fuzz
+FUZZ_TIME  ?= 15
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_BIN   := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 fuzz: deps
 	@$(MAKE) --no-print-directory CC=clang BUILD=$(FUZZ_BUILD) \
-	    CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" $(FUZZ_BUILD)/librummage.a
-	mkdir -p $(FUZZ_BUILD)/fuzz
-	for f in tests/fuzz/fuzz_*.c; do \
-	    clang -O1 -g -fsanitize=fuzzer,address,undefined $(DEFS) -Iinclude -Isrc $(PKG_CFLAGS) \
-	        -o $(FUZZ_BUILD)/fuzz/$$(basename $$f .c) $$f $(FUZZ_BUILD)/librummage.a $(LDLIBS) || exit 1; \
-	done
+	    CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" _fuzz
+
+_fuzz: $(FUZZ_BIN)
+
+$(FUZZ_BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/tarfix.h $(FUZZ_BUILD)/librummage.a
+	@mkdir -p $(@D)
+	clang $(WARN) -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) $(DEFS) -Iinclude -Isrc $(PKG_CFLAGS) \
+	    -o $@ $< $(FUZZ_BUILD)/librummage.a $(LDLIBS)
 
 fuzz-smoke: fuzz
-	for t in $(FUZZ_BUILD)/fuzz/fuzz_*; do \
+	@mkdir -p $(FUZZ_BUILD)/artifacts; \
+	for t in $(FUZZ_BIN); do \
 	    n=$$(basename $$t); mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
-	    $$t -max_total_time=20 -rss_limit_mb=2048 $(FUZZ_BUILD)/corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
+	    echo "== $$n ($(FUZZ_TIME) s)"; \
+	    if ! $$t -max_total_time=$(FUZZ_TIME) -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
+	            -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$n- \
+	            $(FUZZ_BUILD)/corpus/$$n tests/fuzz/corpus/$$n >$(FUZZ_BUILD)/$$n.log 2>&1; then \
+	        grep -v -E '^#[0-9]+ +(NEW|REDUCE|pulse|RELOAD)' $(FUZZ_BUILD)/$$n.log | tail -60; \
+	        echo "$$n failed: see $(FUZZ_BUILD)/$$n.log"; exit 1; \
+	    fi; \
+	    grep -E '^stat::number_of_executed_units|^Done' $(FUZZ_BUILD)/$$n.log | tr '\n' ' '; echo; \
 	done
+
+# ThreadSanitizer on the threaded paths (clang, objects in build-tsan/): the worker pool (every
+# unit test, and tests/jobs_agree.py: directories and the image fixtures scanned at -j1, -j2
+# and -j4 give the same report), the docker-daemon transfer thread (tests/run.sh images) and
+# the registry transfer threads (tests/run.sh registry). A report fails the run, also one from
+# a process whose exit code no test looked at: reports are logged to build-tsan/tsan-log/.
+TSAN_BUILD := build-tsan
+TSAN_PARTS ?= unit images registry
+tsan: deps
+	@$(MAKE) --no-print-directory CC=clang SANITIZE=thread BUILD=$(TSAN_BUILD) _tsan
+
+_tsan: $(BUILD)/rummage $(UNIT_BIN)
+	@rm -rf $(BUILD)/tsan-log $(BUILD)/fixtures; mkdir -p $(BUILD)/tsan-log; \
+	export RUMMAGE_IMAGE_FIXTURES=$(CURDIR)/$(BUILD)/fixtures TSAN_OPTIONS="halt_on_error=1 \
+	    exitcode=66 second_deadlock_stack=1 log_path=$(CURDIR)/$(BUILD)/tsan-log/report"; \
+	BUILD=$(BUILD) tests/run.sh $(TSAN_PARTS); rc=$$?; \
+	echo "== jobs agree (-j1, -j2, -j4)"; \
+	RUMMAGE=$(CURDIR)/$(BUILD)/rummage python3 tests/jobs_agree.py $(BUILD)/fixtures \
+	    >$(BUILD)/jobs_agree.tap 2>&1 || rc=1; \
+	grep -v -E '^ok|^1\.\.' $(BUILD)/jobs_agree.tap; \
+	if ls $(BUILD)/tsan-log/report.* >/dev/null 2>&1; then \
+	    cat $(BUILD)/tsan-log/report.*; echo "ThreadSanitizer reports: $(BUILD)/tsan-log/"; rc=1; \
+	fi; exit $$rc
+
+# valgrind memcheck on the CLI tests (tests/cli/test_cli.py): they run tools/valgrind-rummage
+# as their binary, which runs build/rummage under valgrind with PCRE2's JIT kept off
+# (tools/pcre2_nojit.c: valgrind cannot follow JIT code); then the image archives and layers
+# of the fuzz corpus are scanned, filling and reading a layer cache. An invalid access, a use
+# of an uninitialised value or a definite leak fails (reports in build-valgrind/log/, writable
+# by all: a test runs the binary as nobody). Each run spends ~3 s of CPU in valgrind compiling
+# the rules, so by default a subset (VALGRIND_TESTS: ~30 runs, ~2 min here; every command and
+# format, report files, stdin, configs, rules files, errors); VALGRIND_TESTS= runs the whole
+# group (155 runs, ~9 min of CPU here).
+VALGRIND_BUILD := build-valgrind
+VALGRIND_TESTS ?= secret_hygiene_every_command_and_format stdin_target custom_rules_file_reports \
+                  config_severity_and_options partial_results_reported_with_exit_2
+VG := $(CURDIR)/$(VALGRIND_BUILD)
+valgrind: deps
+	@$(MAKE) --no-print-directory $(BUILD)/rummage
+	@rm -rf $(VG); mkdir -p $(VG)/log; chmod 1777 $(VG)/log; \
+	ln -s ../tools/valgrind-rummage $(VG)/rummage; \
+	$(CC) -std=c11 -Wall -Wextra -O2 -shared -fPIC $(PKG_CFLAGS) -o $(VG)/pcre2_nojit.so \
+	    tools/pcre2_nojit.c || exit 1; \
+	export RUMMAGE_VALGRIND_BIN=$(CURDIR)/$(BUILD)/rummage RUMMAGE_VALGRIND_LOG=$(VG)/log \
+	    RUMMAGE_VALGRIND_PRELOAD=$(VG)/pcre2_nojit.so; \
+	echo "== cli under valgrind: $(or $(VALGRIND_TESTS),every test)"; \
+	RUMMAGE=$(VG)/rummage python3 tests/cli/test_cli.py $(VALGRIND_TESTS) >$(VG)/cli.tap 2>&1; \
+	rc=$$?; grep -E '^not ok|^#' $(VG)/cli.tap | grep -v '^# rummage:'; \
+	echo "== image archives and layers under valgrind (tests/fuzz/corpus/fuzz_image, fuzz_layer)"; \
+	for run in fill read; do \
+	    $(VG)/rummage scan -q --all-platforms --cache-dir $(VG)/cache -f json \
+	        tests/fuzz/corpus/fuzz_image/* tests/fuzz/corpus/fuzz_layer/* \
+	        >$(VG)/images-$$run.json 2>$(VG)/images-$$run.err; st=$$?; \
+	    if [ $$st -gt 2 ]; then echo "exit $$st"; cat $(VG)/images-$$run.err; rc=1; fi; \
+	done; \
+	for f in $(VG)/log/vg.*; do \
+	    if [ -s "$$f" ]; then echo "== $$f"; head -80 "$$f"; rc=1; fi; \
+	done; exit $$rc
 
 MANDIR          ?= $(PREFIX)/share/man
 BASHCOMPDIR     ?= $(PREFIX)/share/bash-completion/completions
@@ -170,7 +247,12 @@ test-ecosystem: $(BUILD)/rummage
 test-registry: $(BUILD)/rummage
 	BUILD=$(BUILD) tests/run.sh registry
 
+# Hostile input (tests/hostile/): bombs, damaged and malicious images, special files; part of
+# `make check` (tests/run.sh runs it by default).
+test-hostile: $(BUILD)/rummage
+	BUILD=$(BUILD) tests/run.sh hostile
+
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-tsan build-valgrind
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/obj/main.d
