@@ -294,6 +294,18 @@ static void progress_done(const struct reader *r, bool image)
         fputs("\r\033[K", stderr);
 }
 
+/* A layer walked with its bytes hashed into md (all of them, read to the end): it is verified
+ * (and may be cached) if they have `digest`, else that is an error of the scan. */
+static void settle_digest(struct reader *r, int id, EVP_MD_CTX *md, const char *digest)
+{
+    if (hash_is(md, digest))
+        r->src->blobs.v[id].verified = true;
+    else
+        reader_error(r, RMG_EINPUT, r->src->blobs.v[id].name, "its bytes do not have the "
+                     "digest its name says: not the layer it claims to be (what it holds is "
+                     "reported, but not trusted)");
+}
+
 /* Blob `id` is a layer whose findings (added to r->tmp) and paths came from the cache. */
 static void take_cached(struct reader *r, int id, struct rmg_results *found,
                         struct rmg_pathset *paths)
@@ -398,14 +410,8 @@ static void read_entry(struct reader *r, struct archive *a, struct archive_entry
         else
             rmg_layer_walk(&r->walker, la, name, id, r->src->blobs.v[id].size, paths);
         archive_read_free(la);
-        if (md && opened && hash_rest_of_entry(a, md, r->outer_in, &r->ctx->limits)) {
-            if (hash_is(md, digest))
-                r->src->blobs.v[id].verified = true;
-            else
-                reader_error(r, RMG_EINPUT, name, "its bytes do not have the digest its name "
-                             "says: not the layer it claims to be (what it holds is reported, "
-                             "but not trusted)");
-        }
+        if (md && opened && hash_rest_of_entry(a, md, r->outer_in, &r->ctx->limits))
+            settle_digest(r, id, md, digest);
         EVP_MD_CTX_free(md);
     } else if (h && is_json_start(h, head.len)) {
         /* Kept in memory: each one, and all of them together, are bounded. */
@@ -815,14 +821,8 @@ struct rmg_blob *rmg_source_image_walk_fd(struct rmg_ondemand_source *src, const
         rmg_layer_walk(&r->walker, a, name, id, size, blobs->v[id].paths);
     archive_read_free(a);
     /* With the cache on, a digest-named blob's bytes are checked: only then is it stored. */
-    if (fs.md && opened && hash_rest_of_fd(fd, fs.md)) {
-        if (hash_is(fs.md, digest))
-            blobs->v[id].verified = true;
-        else
-            reader_error(r, RMG_EINPUT, name, "its bytes do not have the digest its name says: "
-                         "not the layer it claims to be (what it holds is reported, but not "
-                         "trusted)");
-    }
+    if (fs.md && opened && hash_rest_of_fd(fd, fs.md))
+        settle_digest(r, id, fs.md, digest);
     EVP_MD_CTX_free(fs.md);
     free(fs.buf);
     free(digest);
