@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <openssl/evp.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,6 +34,8 @@
 
 #define HEAD_MAX (64u << 10)
 #define READ_SIZE (256u << 10)
+/* Layers inflated at once (each holds a read buffer, an inflater and a scanner). */
+#define RMG_MAX_PARALLEL_LAYERS 8
 
 ssize_t rmg_read_head(int fd, void *buf, size_t cap)
 {
@@ -84,6 +87,42 @@ static la_ssize_t fd_read(struct archive *a, void *ud, const void **out)
         if (s->md && n > 0)
             EVP_DigestUpdate(s->md, s->buf, (size_t)n);
         s->in += (uint64_t)n;
+        *out = s->buf;
+        return n;
+    }
+}
+
+/* ---- reading a byte range of a file with pread (several readers share one fd) ---------- */
+
+struct range_stream {
+    int fd;
+    uint64_t pos, end;
+    unsigned char *buf;
+    EVP_MD_CTX *md; /* optional: hashes what is read */
+};
+
+static la_ssize_t range_read(struct archive *a, void *ud, const void **out)
+{
+    struct range_stream *s = ud;
+    size_t want = s->end - s->pos < READ_SIZE ? (size_t)(s->end - s->pos) : READ_SIZE;
+    if (want == 0)
+        return 0;
+    for (;;) {
+        ssize_t n = pread(s->fd, s->buf, want, (off_t)s->pos);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            archive_set_error(a, errno, "read: %s", strerror(errno));
+            return -1;
+        }
+        if (n == 0) {
+            archive_set_error(a, -1, "read: the file ends %llu bytes early",
+                              (unsigned long long)(s->end - s->pos));
+            return -1;
+        }
+        if (s->md)
+            EVP_DigestUpdate(s->md, s->buf, (size_t)n);
+        s->pos += (uint64_t)n;
         *out = s->buf;
         return n;
     }
@@ -229,6 +268,8 @@ static bool is_json_start(const unsigned char *h, size_t n)
     return false;
 }
 
+struct layer_runner;
+
 struct reader {
     const struct rmg_scan_ctx *ctx;
     struct rmg_image_source *src;
@@ -241,6 +282,16 @@ struct reader {
     size_t json_bytes;        /* JSON documents kept, in all */
     bool json_full;           /* ... up to the limit: no more are */
     bool meta_unread;         /* manifest.json or index.json was too large to keep */
+    struct layer_runner *par; /* layers walked in threads of their own, or NULL: in this one */
+    bool seekable;            /* a stream's entries can be read again with pread on ... */
+    int walker_fd;            /* ... this fd */
+};
+
+struct rmg_source_reader {
+    struct reader r;
+    /* the source's own get_layer (the cache's stands in front of it) */
+    struct rmg_blob *(*get_layer)(struct rmg_image_source *src, const char *name, char *err,
+                                  size_t errlen);
 };
 
 static void reader_error(struct reader *r, enum rmg_status st, const char *path,
@@ -306,6 +357,232 @@ static void settle_digest(struct reader *r, int id, EVP_MD_CTX *md, const char *
                      "reported, but not trusted)");
 }
 
+/* ---- layers walked in parallel -----------------------------------------------------------
+ * A layer whose bytes can be read independently of everything else (a blob file of an OCI
+ * layout, an entry of a docker-save file at a known offset) is walked by a thread of its own,
+ * up to `max` at once, so several layers inflate at the same time; their files go to the same
+ * pool of scanning workers. A task touches nothing of the reader: it has its own scanner, its
+ * own results and the layer's path set, and the reader takes its results over (in the order
+ * the layers were started, so the output does not depend on timing) when all are done. */
+
+struct layer_task {
+    pthread_t thread;
+    bool started, done;
+    struct layer_runner *run;
+    int id;
+    char *name;
+    int fd;         /* read with pread from off, len bytes */
+    bool own_fd;    /* closed when done */
+    uint64_t off, len;
+    char *digest;   /* with the cache on: the digest its bytes must have, else NULL */
+    struct rmg_pathset *paths;
+    /* what it found */
+    struct rmg_results res;
+    enum rmg_status worst;
+    bool verified;
+};
+
+struct layer_runner {
+    const struct rmg_scan_ctx *ctx;
+    struct rmg_pool *pool;
+    const char *target;
+    pthread_mutex_t mu;
+    pthread_cond_t slot;
+    int running, max;
+    struct layer_task **v;
+    size_t n, cap;
+};
+
+static void task_error(struct layer_task *t, enum rmg_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void task_error(struct layer_task *t, enum rmg_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    rmg_results_add_errorv(&t->res, st, t->run->target, t->name, fmt, ap);
+    va_end(ap);
+    if (st > t->worst)
+        t->worst = st;
+}
+
+/* The rest of a range, hashed. False on a read error. */
+static bool range_drain(struct range_stream *s)
+{
+    while (s->pos < s->end) {
+        size_t want = s->end - s->pos < READ_SIZE ? (size_t)(s->end - s->pos) : READ_SIZE;
+        ssize_t n = pread(s->fd, s->buf, want, (off_t)s->pos);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        EVP_DigestUpdate(s->md, s->buf, (size_t)n);
+        s->pos += (uint64_t)n;
+    }
+    return true;
+}
+
+static void task_walk(struct layer_task *t)
+{
+    const struct rmg_scan_ctx *ctx = t->run->ctx;
+    struct rmg_scanner *sc = rmg_scanner_new(ctx->rules, &ctx->opts);
+    struct archive *a = rmg_layer_reader_new(false);
+    struct range_stream rs = {.fd = t->fd, .pos = t->off, .end = t->off + t->len,
+                              .buf = malloc(READ_SIZE), .md = t->digest ? hash_new() : NULL};
+    if (!sc || !a || !rs.buf || (t->digest && !rs.md)) {
+        task_error(t, RMG_ENOMEM, "out of memory");
+    } else if (rmg_archive_open_inflating(a, &rs, range_read) != ARCHIVE_OK) {
+        task_error(t, RMG_EINPUT, "cannot open layer: %s", archive_error_string(a));
+    } else {
+        struct rmg_walker w = {&ctx->limits, t->run->pool, sc, &t->res, t->run->target};
+        enum rmg_status st = rmg_layer_walk(&w, a, t->name, t->id, t->len, t->paths);
+        t->worst = st > t->worst ? st : t->worst;
+        /* With the cache on, the blob's bytes are checked: only then is it stored. */
+        if (rs.md && range_drain(&rs)) {
+            t->verified = hash_is(rs.md, t->digest);
+            if (!t->verified)
+                task_error(t, RMG_EINPUT, "its bytes do not have the digest its name says: not "
+                           "the layer it claims to be (what it holds is reported, but not "
+                           "trusted)");
+        }
+    }
+    if (a)
+        archive_read_free(a);
+    rmg_scanner_free(sc);
+    EVP_MD_CTX_free(rs.md);
+    free(rs.buf);
+}
+
+static void *task_main(void *arg)
+{
+    struct layer_task *t = arg;
+    task_walk(t);
+    if (t->own_fd)
+        close(t->fd);
+    t->own_fd = false;
+    pthread_mutex_lock(&t->run->mu);
+    t->done = true;
+    t->run->running--;
+    pthread_cond_signal(&t->run->slot);
+    pthread_mutex_unlock(&t->run->mu);
+    return NULL;
+}
+
+/* A runner when the scan has more than one job, else NULL (layers are walked in the reader's
+ * thread). */
+static struct layer_runner *runner_new(const struct rmg_scan_ctx *ctx, struct rmg_pool *pool,
+                                       const char *target)
+{
+    long jobs = ctx->jobs > 0 ? ctx->jobs : sysconf(_SC_NPROCESSORS_ONLN);
+    if (jobs <= 1 || !pool)
+        return NULL;
+    struct layer_runner *run = calloc(1, sizeof *run);
+    if (!run)
+        return NULL;
+    run->ctx = ctx;
+    run->pool = pool;
+    run->target = target;
+    run->max = jobs < RMG_MAX_PARALLEL_LAYERS ? (int)jobs : RMG_MAX_PARALLEL_LAYERS;
+    pthread_mutex_init(&run->mu, NULL);
+    pthread_cond_init(&run->slot, NULL);
+    return run;
+}
+
+static void task_free(struct layer_task *t)
+{
+    if (t->own_fd)
+        close(t->fd);
+    rmg_results_clear(&t->res);
+    free(t->name);
+    free(t->digest);
+    free(t);
+}
+
+/* Starts walking layer blob `id` from fd's bytes [off, off + len) in a thread of its own once
+ * fewer than max are running (then fd is closed when done if own_fd, and digest is taken
+ * over). False if it cannot (out of memory, no thread): the caller walks it itself and still
+ * owns fd and digest. */
+static bool runner_start(struct reader *r, int id, int fd, bool own_fd, uint64_t off,
+                         uint64_t len, char *digest)
+{
+    struct layer_runner *run = r->par;
+    struct rmg_blob *b = &r->src->blobs.v[id];
+    struct layer_task *t = calloc(1, sizeof *t);
+    if (t && run->n == run->cap) {
+        size_t cap = run->cap ? 2 * run->cap : 16;
+        struct layer_task **v = realloc(run->v, cap * sizeof *v);
+        if (v) {
+            run->v = v;
+            run->cap = cap;
+        }
+    }
+    if (!t || run->n == run->cap) {
+        free(t);
+        return false;
+    }
+    *t = (struct layer_task){.run = run, .id = id, .name = rmg_strdup(b->name), .fd = fd,
+                             .off = off, .len = len, .digest = digest, .paths = b->paths};
+    rmg_results_init(&t->res);
+    if (!t->name) {
+        t->digest = NULL;
+        task_free(t);
+        return false;
+    }
+    /* Threads that are done are joined now (their results wait for runner_finish). */
+    pthread_mutex_lock(&run->mu);
+    while (run->running >= run->max)
+        pthread_cond_wait(&run->slot, &run->mu);
+    run->running++;
+    pthread_mutex_unlock(&run->mu);
+    for (size_t i = 0; i < run->n; i++) {
+        struct layer_task *u = run->v[i];
+        pthread_mutex_lock(&run->mu);
+        bool done = u->done;
+        pthread_mutex_unlock(&run->mu);
+        if (u->started && done) {
+            pthread_join(u->thread, NULL);
+            u->started = false;
+        }
+    }
+    t->own_fd = own_fd;
+    if (pthread_create(&t->thread, NULL, task_main, t) != 0) {
+        pthread_mutex_lock(&run->mu);
+        run->running--;
+        pthread_mutex_unlock(&run->mu);
+        t->digest = NULL;
+        t->own_fd = false;
+        task_free(t);
+        return false;
+    }
+    t->started = true;
+    run->v[run->n++] = t;
+    return true;
+}
+
+/* Waits for every layer task and takes their results over, in the order they started. */
+static void runner_finish(struct reader *r)
+{
+    struct layer_runner *run = r->par;
+    if (!run)
+        return;
+    r->par = NULL;
+    for (size_t i = 0; i < run->n; i++) {
+        struct layer_task *t = run->v[i];
+        if (t->started)
+            pthread_join(t->thread, NULL);
+        if (t->verified)
+            r->src->blobs.v[t->id].verified = true;
+        if (rmg_results_merge(r->tmp, &t->res) != RMG_OK)
+            reader_error(r, RMG_ENOMEM, t->name, "out of memory");
+        if (t->worst > r->worst)
+            r->worst = t->worst;
+        task_free(t);
+    }
+    free(run->v);
+    pthread_mutex_destroy(&run->mu);
+    pthread_cond_destroy(&run->slot);
+    free(run);
+}
+
 /* Blob `id` is a layer whose findings (added to r->tmp) and paths came from the cache. */
 static void take_cached(struct reader *r, int id, struct rmg_results *found,
                         struct rmg_pathset *paths)
@@ -354,6 +631,15 @@ static bool entry_from_cache(struct reader *r, struct archive *a, int id, const 
     return true;
 }
 
+/* Does fd hold head's bytes at off? (Checks that an entry's offset is right before its
+ * bytes are read again from there.) */
+static bool same_bytes(int fd, la_int64_t off, const struct rmg_buf *head)
+{
+    unsigned char buf[4096];
+    size_t n = head->len < sizeof buf ? head->len : sizeof buf;
+    return n > 0 && pread(fd, buf, n, (off_t)off) == (ssize_t)n && memcmp(buf, head->data, n) == 0;
+}
+
 /* One regular entry of the outer archive. */
 static void read_entry(struct reader *r, struct archive *a, struct archive_entry *e,
                        const char *name)
@@ -364,6 +650,11 @@ static void read_entry(struct reader *r, struct archive *a, struct archive_entry
         return;
     }
     b->size = archive_entry_size_is_set(e) ? (uint64_t)archive_entry_size(e) : 0;
+    /* Where its bytes start in the file, if they can be read again from there. */
+    la_int64_t data_off = r->seekable && archive_entry_size_is_set(e) &&
+                          archive_entry_sparse_count(e) == 0 &&
+                          (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_TAR
+                          ? archive_filter_bytes(a, 0) : -1;
     /* The first block decides what it is. */
     struct rmg_buf head = {0};
     const void *blk;
@@ -396,14 +687,21 @@ static void read_entry(struct reader *r, struct archive *a, struct archive_entry
             rmg_buf_free(&head);
             return;
         }
+        r->src->blobs.v[id].layer = true;
+        r->src->blobs.v[id].paths = paths;
+        progress(r, name, r->src->blobs.v[id].size, false);
+        if (data_off >= 0 && r->par && same_bytes(r->walker_fd, data_off, &head) &&
+            runner_start(r, id, r->walker_fd, false, (uint64_t)data_off,
+                         r->src->blobs.v[id].size, digest)) {
+            archive_read_free(la);
+            rmg_buf_free(&head);
+            return; /* walked by a thread of its own; the outer archive skips its bytes */
+        }
         /* With the cache on, a digest-named layer's bytes are checked: only then is it stored. */
         EVP_MD_CTX *md = digest ? hash_new() : NULL;
         struct rmg_entry_stream es = {.parent = a, .head = head.data, .head_len = head.len,
                                       .tap = md ? hash_tap : NULL, .tap_ud = md,
                                       .parent_in = r->outer_in, .limits = &r->ctx->limits};
-        r->src->blobs.v[id].layer = true;
-        r->src->blobs.v[id].paths = paths;
-        progress(r, name, r->src->blobs.v[id].size, false);
         bool opened = rmg_entry_stream_open(la, &es) == ARCHIVE_OK;
         if (!opened)
             reader_error(r, RMG_EINPUT, name, "cannot open layer: %s", archive_error_string(la));
@@ -552,6 +850,7 @@ static enum rmg_status reader_close(struct reader *r, struct rmg_pool *pool,
                                     struct rmg_scanner *sc, struct rmg_image_set *set,
                                     struct rmg_results *out, enum rmg_status st)
 {
+    runner_finish(r);
     if (pool) {
         struct rmg_results lr;
         rmg_results_init(&lr);
@@ -605,6 +904,8 @@ static bool reader_init(struct reader *r, const struct rmg_scan_ctx *ctx,
     *pool = rmg_pool_new(ctx->rules, &ctx->opts, ctx->jobs);
     *sc = rmg_scanner_new(ctx->rules, &ctx->opts);
     r->walker = (struct rmg_walker){&ctx->limits, *pool, *sc, tmp, target};
+    r->walker_fd = -1;
+    r->par = runner_new(ctx, *pool, target); /* NULL: one at a time, also if out of memory */
     return *pool && *sc;
 }
 
@@ -624,6 +925,14 @@ enum rmg_status rmg_source_image_stream(const struct rmg_scan_ctx *ctx, const ch
     struct archive *a = rmg_layer_reader_new(false);
     bool ok = reader_init(&r, ctx, &src, target, &tmp, &pool, &sc) && a && fs.buf;
     r.outer_in = &fs.in;
+    /* A file (not a pipe) read from its start: its tar entries can be read again with pread,
+     * so its layers can be walked in parallel, unless the archive is compressed. */
+    struct stat st_fd;
+    static const unsigned char gz[2] = {0x1f, 0x8b};
+    r.seekable = fstat(fd, &st_fd) == 0 && S_ISREG(st_fd.st_mode) &&
+                 lseek(fd, 0, SEEK_CUR) == (off_t)head_len &&
+                 !(head_len >= 2 && memcmp(head, gz, 2) == 0);
+    r.walker_fd = fd;
     bool opened = false;
     enum rmg_status st = RMG_OK;
     if (!ok) {
@@ -635,6 +944,7 @@ enum rmg_status rmg_source_image_stream(const struct rmg_scan_ctx *ctx, const ch
         st = RMG_EINPUT;
     } else {
         opened = true;
+        r.seekable = r.seekable && archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE;
         st = walk_outer(&r, a);
     }
     if (a)
@@ -646,6 +956,7 @@ enum rmg_status rmg_source_image_stream(const struct rmg_scan_ctx *ctx, const ch
             /* A tar, but no image: forget the first pass and scan its files. */
             struct rmg_results discard;
             rmg_results_init(&discard);
+            runner_finish(&r);
             rmg_pool_finish(pool, &discard);
             pool = NULL;
             rmg_results_clear(&discard);
@@ -724,6 +1035,27 @@ static struct rmg_blob *dir_get_layer(struct rmg_image_source *src, const char *
         }
         return NULL;
     }
+    struct reader *r = &d->od.reader->r;
+    if (r->par) {
+        /* Walked by a thread of its own (its bytes checked there, with the cache on). */
+        if (!b && !(b = rmg_blobs_add(&src->blobs, name))) {
+            close(fd);
+            rmg_fmt(err, errlen, "out of memory");
+            return NULL;
+        }
+        int id = b->id;
+        char *digest = r->ctx->cache ? rmg_blob_name_digest(name) : NULL;
+        b->size = (uint64_t)st.st_size;
+        b->paths = rmg_pathset_new();
+        if (b->paths && runner_start(r, id, fd, true, 0, b->size, digest)) {
+            b->layer = true;
+            progress(r, name, b->size, false);
+            return b;
+        }
+        free(digest);
+        rmg_pathset_free(b->paths);
+        b->paths = NULL;
+    }
     b = rmg_source_image_walk_fd(&d->od, name, fd, (uint64_t)st.st_size, true, err, errlen);
     close(fd);
     return b;
@@ -764,13 +1096,6 @@ enum rmg_status rmg_source_image_oci_dir(const struct rmg_scan_ctx *ctx, const c
 }
 
 /* ---- on-demand sources of other modules ------------------------------------------------- */
-
-struct rmg_source_reader {
-    struct reader r;
-    /* the source's own get_layer (the cache's stands in front of it) */
-    struct rmg_blob *(*get_layer)(struct rmg_image_source *src, const char *name, char *err,
-                                  size_t errlen);
-};
 
 void rmg_source_image_error(struct rmg_ondemand_source *src, enum rmg_status st,
                             const char *path, const char *fmt, ...)

@@ -1156,6 +1156,46 @@ def layer_cache_checks_the_bytes(tmp):
           res)
 
 
+def report_of(target, *opts, rc, input=None):
+    """The report of a scan without its timing (the only part that may differ between runs)."""
+    res, doc = scan(target, *opts, rc=rc, input=input)
+    doc.get("stats", {}).pop("seconds", None)
+    return res, doc
+
+
+@test
+def layers_in_parallel(tmp):
+    """With more than one job, the layers of an image whose bytes can be read on their own (the
+    blob files of an OCI layout, the entries of a docker-save file by their offset) are walked
+    at the same time, each by a thread of its own. The report does not depend on it: with
+    --jobs 1 and 4 it is the same, whole or damaged (a truncated layer: exit 2, its error, the
+    other layers' secrets), with the cache filled in parallel and read one at a time; and the
+    same archive from a pipe (read in one pass) or gzip-compressed (not seekable) gives the same
+    findings."""
+    lay = fixture("layered")
+    t = fixture("transports")
+    bad = fixture("corrupt")
+    cases = [(f"oci:{lay['layout']}:app", 1), (f"docker-archive:{t['docker']}", 1),
+             (f"docker-archive:{t['docker25']}", 1), (f"oci-archive:{t['oci_archive']}", 1),
+             (t["docker_gz"], 1), (f"oci:{bad['truncated']}:c", 2)]
+    for target, rc in cases:
+        res1, one_job = report_of(target, "-j1", "--no-cache", rc=rc)
+        res4, four = report_of(target, "-j4", "--no-cache", rc=rc)
+        check(one_job == four, f"{target}: -j1 and -j4 reports differ", res4)
+        if rc == 1:
+            same_as_layered(target, res4, four, f"{target} -j4")
+    for name in ("docker", "docker25"):
+        res, doc = report_of("-", "-j4", "--no-cache", rc=1,
+                             input=Path(t[name]).read_bytes())
+        same_as_layered("-", res, doc, f"{name} from a pipe, -j4")
+    cache = tmp / "cache"
+    for target in (f"oci:{lay['layout']}:app", f"docker-archive:{t['docker25']}"):
+        res, cold = report_of(target, "-j4", "--cache-dir", cache, rc=1)
+        res, warm = report_of(target, "-j1", "--cache-dir", cache, rc=1)
+        check(cache_stats(warm) == (6, 6), f"{target}: filled by -j4: {cache_stats(warm)}", res)
+        check(warm["findings"] == cold["findings"], f"{target}: the same findings", res)
+
+
 # ---------------------------------------------------------------------------- main
 
 
