@@ -376,6 +376,9 @@ struct layer_task {
     uint64_t off, len;
     char *digest;   /* with the cache on: the digest its bytes must have, else NULL */
     struct rmg_pathset *paths;
+    void (*body)(void *arg); /* an on-demand source's own work for the layer, or NULL */
+    void *arg;
+    struct rmg_blob view;    /* what rmg_source_image_walk_fd returns to body */
     /* what it found */
     struct rmg_results res;
     enum rmg_status worst;
@@ -421,24 +424,25 @@ static bool range_drain(struct range_stream *s)
     return true;
 }
 
-static void task_walk(struct layer_task *t)
+/* Walks the layer that read_cb(ud) gives into t. With md (t->digest set), hash_rest reads
+ * what the walk left so it is hashed too, and the bytes are checked against t->digest. */
+static void task_walk_stream(struct layer_task *t, void *ud, archive_read_callback *read_cb,
+                             EVP_MD_CTX *md, bool (*hash_rest)(void *ud))
 {
     const struct rmg_scan_ctx *ctx = t->run->ctx;
     struct rmg_scanner *sc = rmg_scanner_new(ctx->rules, &ctx->opts);
     struct archive *a = rmg_layer_reader_new(false);
-    struct range_stream rs = {.fd = t->fd, .pos = t->off, .end = t->off + t->len,
-                              .buf = malloc(READ_SIZE), .md = t->digest ? hash_new() : NULL};
-    if (!sc || !a || !rs.buf || (t->digest && !rs.md)) {
+    if (!sc || !a) {
         task_error(t, RMG_ENOMEM, "out of memory");
-    } else if (rmg_archive_open_inflating(a, &rs, range_read) != ARCHIVE_OK) {
+    } else if (rmg_archive_open_inflating(a, ud, read_cb) != ARCHIVE_OK) {
         task_error(t, RMG_EINPUT, "cannot open layer: %s", archive_error_string(a));
     } else {
         struct rmg_walker w = {&ctx->limits, t->run->pool, sc, &t->res, t->run->target};
         enum rmg_status st = rmg_layer_walk(&w, a, t->name, t->id, t->len, t->paths);
         t->worst = st > t->worst ? st : t->worst;
         /* With the cache on, the blob's bytes are checked: only then is it stored. */
-        if (rs.md && range_drain(&rs)) {
-            t->verified = hash_is(rs.md, t->digest);
+        if (md && hash_rest(ud)) {
+            t->verified = hash_is(md, t->digest);
             if (!t->verified)
                 task_error(t, RMG_EINPUT, "its bytes do not have the digest its name says: not "
                            "the layer it claims to be (what it holds is reported, but not "
@@ -448,14 +452,41 @@ static void task_walk(struct layer_task *t)
     if (a)
         archive_read_free(a);
     rmg_scanner_free(sc);
-    EVP_MD_CTX_free(rs.md);
-    free(rs.buf);
 }
+
+static bool range_hash_rest(void *ud)
+{
+    return range_drain(ud);
+}
+
+static bool fd_hash_rest(void *ud)
+{
+    struct fd_stream *s = ud;
+    return hash_rest_of_fd(s->fd, s->md);
+}
+
+/* The task of the running thread, if it is one (rmg_source_image_walk_fd and
+ * rmg_source_image_error of an on-demand source's layer body record into it). */
+static __thread struct layer_task *tl_task;
 
 static void *task_main(void *arg)
 {
     struct layer_task *t = arg;
-    task_walk(t);
+    tl_task = t;
+    if (t->body) {
+        t->body(t->arg);
+    } else {
+        struct range_stream rs = {.fd = t->fd, .pos = t->off, .end = t->off + t->len,
+                                  .buf = malloc(READ_SIZE),
+                                  .md = t->digest ? hash_new() : NULL};
+        if (!rs.buf || (t->digest && !rs.md))
+            task_error(t, RMG_ENOMEM, "out of memory");
+        else
+            task_walk_stream(t, &rs, range_read, rs.md, range_hash_rest);
+        EVP_MD_CTX_free(rs.md);
+        free(rs.buf);
+    }
+    tl_task = NULL;
     if (t->own_fd)
         close(t->fd);
     t->own_fd = false;
@@ -497,12 +528,31 @@ static void task_free(struct layer_task *t)
     free(t);
 }
 
-/* Starts walking layer blob `id` from fd's bytes [off, off + len) in a thread of its own once
- * fewer than max are running (then fd is closed when done if own_fd, and digest is taken
- * over). False if it cannot (out of memory, no thread): the caller walks it itself and still
- * owns fd and digest. */
+/* Waits until fewer than max layer threads run and takes a place among them. */
+static void runner_reserve(struct layer_runner *run)
+{
+    pthread_mutex_lock(&run->mu);
+    while (run->running >= run->max)
+        pthread_cond_wait(&run->slot, &run->mu);
+    run->running++;
+    pthread_mutex_unlock(&run->mu);
+}
+
+static void runner_release(struct layer_runner *run)
+{
+    pthread_mutex_lock(&run->mu);
+    run->running--;
+    pthread_cond_signal(&run->slot);
+    pthread_mutex_unlock(&run->mu);
+}
+
+/* With a place taken by runner_reserve: starts walking layer blob `id` from fd's bytes
+ * [off, off + len) in a thread of its own (then fd is closed when done if own_fd, and digest
+ * is taken over); or, with `body`, runs body(arg) there instead (an on-demand source's work
+ * for the layer). False if it cannot (out of memory, no thread; the place is given back): the
+ * caller does the work itself and still owns fd, digest and arg. */
 static bool runner_start(struct reader *r, int id, int fd, bool own_fd, uint64_t off,
-                         uint64_t len, char *digest)
+                         uint64_t len, char *digest, void (*body)(void *), void *arg)
 {
     struct layer_runner *run = r->par;
     struct rmg_blob *b = &r->src->blobs.v[id];
@@ -517,22 +567,22 @@ static bool runner_start(struct reader *r, int id, int fd, bool own_fd, uint64_t
     }
     if (!t || run->n == run->cap) {
         free(t);
+        runner_release(run);
         return false;
     }
     *t = (struct layer_task){.run = run, .id = id, .name = rmg_strdup(b->name), .fd = fd,
-                             .off = off, .len = len, .digest = digest, .paths = b->paths};
+                             .off = off, .len = len, .digest = digest, .paths = b->paths,
+                             .body = body, .arg = arg};
+    t->view = (struct rmg_blob){.name = t->name, .layer = true, .id = id, .size = len,
+                                .paths = b->paths};
     rmg_results_init(&t->res);
     if (!t->name) {
         t->digest = NULL;
         task_free(t);
+        runner_release(run);
         return false;
     }
     /* Threads that are done are joined now (their results wait for runner_finish). */
-    pthread_mutex_lock(&run->mu);
-    while (run->running >= run->max)
-        pthread_cond_wait(&run->slot, &run->mu);
-    run->running++;
-    pthread_mutex_unlock(&run->mu);
     for (size_t i = 0; i < run->n; i++) {
         struct layer_task *u = run->v[i];
         pthread_mutex_lock(&run->mu);
@@ -545,9 +595,7 @@ static bool runner_start(struct reader *r, int id, int fd, bool own_fd, uint64_t
     }
     t->own_fd = own_fd;
     if (pthread_create(&t->thread, NULL, task_main, t) != 0) {
-        pthread_mutex_lock(&run->mu);
-        run->running--;
-        pthread_mutex_unlock(&run->mu);
+        runner_release(run);
         t->digest = NULL;
         t->own_fd = false;
         task_free(t);
@@ -690,12 +738,14 @@ static void read_entry(struct reader *r, struct archive *a, struct archive_entry
         r->src->blobs.v[id].layer = true;
         r->src->blobs.v[id].paths = paths;
         progress(r, name, r->src->blobs.v[id].size, false);
-        if (data_off >= 0 && r->par && same_bytes(r->walker_fd, data_off, &head) &&
-            runner_start(r, id, r->walker_fd, false, (uint64_t)data_off,
-                         r->src->blobs.v[id].size, digest)) {
-            archive_read_free(la);
-            rmg_buf_free(&head);
-            return; /* walked by a thread of its own; the outer archive skips its bytes */
+        if (data_off >= 0 && r->par && same_bytes(r->walker_fd, data_off, &head)) {
+            runner_reserve(r->par);
+            if (runner_start(r, id, r->walker_fd, false, (uint64_t)data_off,
+                             r->src->blobs.v[id].size, digest, NULL, NULL)) {
+                archive_read_free(la);
+                rmg_buf_free(&head);
+                return; /* walked by a thread of its own; the outer archive skips its bytes */
+            }
         }
         /* With the cache on, a digest-named layer's bytes are checked: only then is it stored. */
         EVP_MD_CTX *md = digest ? hash_new() : NULL;
@@ -1046,11 +1096,13 @@ static struct rmg_blob *dir_get_layer(struct rmg_image_source *src, const char *
         int id = b->id;
         char *digest = r->ctx->cache ? rmg_blob_name_digest(name) : NULL;
         b->size = (uint64_t)st.st_size;
-        b->paths = rmg_pathset_new();
-        if (b->paths && runner_start(r, id, fd, true, 0, b->size, digest)) {
-            b->layer = true;
-            progress(r, name, b->size, false);
-            return b;
+        if ((b->paths = rmg_pathset_new())) {
+            runner_reserve(r->par);
+            if (runner_start(r, id, fd, true, 0, b->size, digest, NULL, NULL)) {
+                b->layer = true;
+                progress(r, name, b->size, false);
+                return b;
+            }
         }
         free(digest);
         rmg_pathset_free(b->paths);
@@ -1101,12 +1153,65 @@ void rmg_source_image_error(struct rmg_ondemand_source *src, enum rmg_status st,
                             const char *path, const char *fmt, ...)
 {
     struct reader *r = &src->reader->r;
+    struct layer_task *t = tl_task;
     va_list ap;
     va_start(ap, fmt);
-    rmg_results_add_errorv(r->tmp, st, r->src->target, path, fmt, ap);
+    rmg_results_add_errorv(t ? &t->res : r->tmp, st, t ? t->run->target : r->src->target, path,
+                           fmt, ap);
     va_end(ap);
-    if (st > r->worst)
-        r->worst = st;
+    enum rmg_status *worst = t ? &t->worst : &r->worst;
+    if (st > *worst)
+        *worst = st;
+}
+
+void rmg_source_image_verified(struct rmg_ondemand_source *src, const char *name)
+{
+    struct rmg_blob *b;
+    if (tl_task)
+        tl_task->verified = true;
+    else if ((b = rmg_blobs_find(&src->base.blobs, name)))
+        b->verified = true;
+}
+
+bool rmg_source_image_reserve(struct rmg_ondemand_source *src)
+{
+    struct layer_runner *run = src->reader ? src->reader->r.par : NULL;
+    if (run)
+        runner_reserve(run);
+    return run != NULL;
+}
+
+void rmg_source_image_unreserve(struct rmg_ondemand_source *src)
+{
+    runner_release(src->reader->r.par);
+}
+
+struct rmg_blob *rmg_source_image_start_layer(struct rmg_ondemand_source *src,
+                                              const char *name, uint64_t size,
+                                              void (*body)(void *arg), void *arg)
+{
+    struct reader *r = &src->reader->r;
+    struct rmg_blobs *blobs = &src->base.blobs;
+    struct rmg_blob *b = rmg_blobs_find(blobs, name);
+    if ((b && b->layer) || (!b && !(b = rmg_blobs_add(blobs, name)))) {
+        runner_release(r->par);
+        return NULL;
+    }
+    int id = b->id;
+    b->size = size;
+    if (!(b->paths = rmg_pathset_new())) {
+        runner_release(r->par);
+        return NULL;
+    }
+    if (!runner_start(r, id, -1, false, 0, size, NULL, body, arg)) {
+        rmg_pathset_free(blobs->v[id].paths);
+        blobs->v[id].paths = NULL;
+        return NULL;
+    }
+    b = &blobs->v[id];
+    b->layer = true;
+    progress(r, name, size, false);
+    return b;
 }
 
 struct rmg_blob *rmg_source_image_walk_fd(struct rmg_ondemand_source *src, const char *name,
@@ -1114,6 +1219,23 @@ struct rmg_blob *rmg_source_image_walk_fd(struct rmg_ondemand_source *src, const
                                           size_t errlen)
 {
     struct reader *r = &src->reader->r;
+    struct layer_task *t = tl_task;
+    if (t) {
+        /* In the layer's own thread: the walk is the task's (the blobs are not touched). */
+        char *digest = check && r->ctx->cache ? rmg_blob_name_digest(name) : NULL;
+        struct fd_stream fs = {.fd = fd, .buf = malloc(READ_SIZE),
+                               .md = digest ? hash_new() : NULL};
+        free(t->digest);
+        t->digest = digest;
+        t->len = size;
+        if (!fs.buf || (digest && !fs.md))
+            task_error(t, RMG_ENOMEM, "out of memory");
+        else
+            task_walk_stream(t, &fs, fd_read, fs.md, fd_hash_rest);
+        EVP_MD_CTX_free(fs.md);
+        free(fs.buf);
+        return &t->view;
+    }
     struct rmg_blobs *blobs = &src->base.blobs;
     struct rmg_blob *b = rmg_blobs_find(blobs, name);
     if (b && b->layer)

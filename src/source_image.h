@@ -66,4 +66,27 @@ void rmg_source_image_error(struct rmg_ondemand_source *src, enum rmg_status st,
                             const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* For a src that checks a layer's bytes itself: layer blob `name` (walked) has the digest its
+ * name says. */
+void rmg_source_image_verified(struct rmg_ondemand_source *src, const char *name);
+
+/* ---- layers read at once -------------------------------------------------------------------
+ * With more than one job, get_layer may hand the rest of a layer's work to a thread of its
+ * own. rmg_source_image_reserve waits until fewer layer threads than the scan's limit run and
+ * takes a place (false: one job, layers are read one at a time; nothing to give back); the
+ * place is given back with rmg_source_image_unreserve, or used by
+ * rmg_source_image_start_layer: it marks blob `name` as a layer (its walk pending), starts
+ * body(arg) in a new thread and returns the blob for get_layer to return. In body,
+ * rmg_source_image_walk_fd walks the layer into the task (the blob it returns only lives as
+ * long as body), and rmg_source_image_error and rmg_source_image_verified record into it; the
+ * scan takes the task's results over when every layer is done. body must not touch the
+ * source's blobs (the planner adds to them meanwhile) nor anything else it shares with the
+ * planner. NULL when it cannot (out of memory, no thread; the place is given back): the
+ * caller does the work itself, and still owns arg. */
+bool rmg_source_image_reserve(struct rmg_ondemand_source *src);
+void rmg_source_image_unreserve(struct rmg_ondemand_source *src);
+struct rmg_blob *rmg_source_image_start_layer(struct rmg_ondemand_source *src,
+                                              const char *name, uint64_t size,
+                                              void (*body)(void *arg), void *arg);
+
 #endif

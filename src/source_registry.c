@@ -1408,6 +1408,138 @@ static void *transfer_main(void *arg)
     return NULL;
 }
 
+/* A session of its own for a layer transferred beside others: the same registry, scheme,
+ * authorization and credentials, another curl handle; its warnings go to out. NULL on out of
+ * memory. */
+static struct session *session_clone(const struct session *s, struct rmg_results *out)
+{
+    struct session *c = malloc(sizeof *c);
+    if (!c)
+        return NULL;
+    *c = *s;
+    c->out = out;
+    c->authorization = NULL;
+    c->creds.user = c->creds.pass = NULL;
+    c->curl = curl_easy_init();
+    bool ok = c->curl && (!s->authorization || (c->authorization = rmg_strdup(s->authorization)));
+    if (ok && s->creds.user)
+        ok = creds_set(&c->creds, s->creds.user, strlen(s->creds.user), s->creds.pass,
+                       strlen(s->creds.pass));
+    if (!ok) {
+        set_authorization(c, NULL);
+        creds_clear(&c->creds);
+        if (c->curl)
+            curl_easy_cleanup(c->curl);
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* One layer being fetched: the transfer thread writes the blob into one end of a socket pair,
+ * the walk reads the other (in the planner's thread, or in a layer thread of its own). */
+struct layer_fetch {
+    struct reg_source *r;
+    struct session *own;         /* the transfer's own session (beside others), or NULL */
+    struct rmg_results warnings; /* own's */
+    struct layer_transfer t;
+    pthread_t th;
+    int fd;                      /* the reading end */
+    char *name;
+    char digest[200];
+    char label[64];              /* "layer N: " */
+    uint64_t size;               /* the manifest's, 0 if unknown */
+};
+
+static void layer_fetch_free(struct layer_fetch *f)
+{
+    if (f->own) {
+        set_authorization(f->own, NULL);
+        creds_clear(&f->own->creds);
+        curl_easy_cleanup(f->own->curl);
+        free(f->own);
+    }
+    rmg_results_clear(&f->warnings);
+    EVP_MD_CTX_free(f->t.md);
+    free(f->name);
+    free(f);
+}
+
+/* Reads the rest of the transfer (the walk stops at the tar's end: the digest covers it all),
+ * waits for it and passes on its session's warnings. */
+static void layer_fetch_end(struct layer_fetch *f)
+{
+    char sink[16384];
+    ssize_t got;
+    while ((got = read(f->fd, sink, sizeof sink)) > 0 || (got < 0 && errno == EINTR))
+        ;
+    close(f->fd);
+    pthread_join(f->th, NULL);
+    for (size_t i = 0; i < f->warnings.n_errors; i++) {
+        const struct rmg_error *e = &f->warnings.errors[i];
+        rmg_source_image_error(&f->r->base, e->status, e->path, "%s", e->message);
+    }
+}
+
+/* The walk of a layer whose first byte has arrived, and the check of its digest. False (a
+ * message in err) on out of memory, with nothing recorded. */
+static bool layer_fetch_walk(struct layer_fetch *f, char *err, size_t errlen)
+{
+    struct reg_source *r = f->r;
+    const char *name = f->name;
+    struct rmg_blob *b = rmg_source_image_walk_fd(&r->base, name, f->fd, f->size, false, err,
+                                                  errlen);
+    layer_fetch_end(f);
+    unsigned char v[EVP_MAX_MD_SIZE];
+    unsigned int vl = 0;
+    f->t.hash_ok = EVP_DigestFinal_ex(f->t.md, v, &vl) && f->t.hash_ok;
+    if (!b)
+        return false;
+    if (f->t.st != RMG_OK) {
+        rmg_source_image_error(&r->base, RMG_EINPUT, name, "%sthe transfer broke after %llu "
+                               "bytes: %s", f->label, (unsigned long long)f->t.bytes, f->t.err);
+        return true;
+    }
+    char hex[2 * EVP_MAX_MD_SIZE + 1] = "";
+    for (unsigned int i = 0; i < vl; i++)
+        rmg_fmt(hex + 2 * i, 3, "%02x", v[i]);
+    const char *digest = f->digest, *want = strchr(digest, ':') + 1;
+    if (!f->t.hash_ok || strcmp(hex, want) != 0)
+        rmg_source_image_error(&r->base, RMG_EINPUT, name,
+                               "%sdigest mismatch: the registry sent %llu bytes whose digest "
+                               "is %.*s:%.16s..., not %s: this is not the layer the manifest "
+                               "names (what it holds is reported, but not trusted)",
+                               f->label, (unsigned long long)f->t.bytes,
+                               (int)strcspn(digest, ":"), digest, f->t.hash_ok ? hex : "?",
+                               digest);
+    else if (f->size && f->t.bytes != f->size)
+        rmg_source_image_error(&r->base, RMG_WARN, name, "%s%llu bytes, the manifest says "
+                               "%llu", f->label, (unsigned long long)f->t.bytes,
+                               (unsigned long long)f->size);
+    else
+        rmg_source_image_verified(&r->base, name);
+    return true;
+}
+
+/* layer_fetch_walk in a layer thread of its own. */
+static void layer_fetch_main(void *arg)
+{
+    struct layer_fetch *f = arg;
+    char err[512];
+    if (!layer_fetch_walk(f, err, sizeof err))
+        rmg_source_image_error(&f->r->base, RMG_ENOMEM, f->name, "%s%s", f->label, err);
+    layer_fetch_free(f);
+}
+
+/* A layer that could not be fetched: gives its place among the layer threads back. */
+static struct rmg_blob *layer_fetch_fail(struct layer_fetch *f, bool reserved)
+{
+    if (reserved)
+        rmg_source_image_unreserve(&f->r->base);
+    layer_fetch_free(f);
+    return NULL;
+}
+
 static struct rmg_blob *reg_get_layer(struct rmg_image_source *src, const char *name, char *err,
                                       size_t errlen)
 {
@@ -1415,85 +1547,66 @@ static struct rmg_blob *reg_get_layer(struct rmg_image_source *src, const char *
     struct rmg_blob *b = rmg_blobs_find(&src->blobs, name);
     if (b && b->layer)
         return b;
-    char digest[200];
-    if (!name_digest(name, digest, sizeof digest)) {
+    struct layer_fetch *f = calloc(1, sizeof *f);
+    if (!f || !(f->name = rmg_strdup(name))) {
+        free(f);
+        rmg_fmt(err, errlen, "out of memory");
+        return NULL;
+    }
+    f->r = r;
+    rmg_results_init(&f->warnings);
+    if (!name_digest(name, f->digest, sizeof f->digest)) {
         rmg_fmt(err, errlen, "%s: not a digest this registry source can check", name);
+        layer_fetch_free(f);
         return NULL;
     }
-    struct layer_transfer t = {.s = r->s, .md = EVP_MD_CTX_new(), .hash_ok = true};
-    rmg_fmt(t.what, sizeof t.what, "blobs/%s", digest);
+    /* Beside other layers (once one of the places for them is free: a transfer must not wait
+     * for its reader, it would time out), the transfer needs a session of its own. */
+    bool reserved = rmg_source_image_reserve(&r->base);
+    if (reserved && !(f->own = session_clone(r->s, &f->warnings))) {
+        rmg_source_image_unreserve(&r->base);
+        reserved = false;
+    }
+    f->t = (struct layer_transfer){.s = f->own ? f->own : r->s, .md = EVP_MD_CTX_new(),
+                                   .hash_ok = true};
+    rmg_fmt(f->t.what, sizeof f->t.what, "blobs/%s", f->digest);
     int sv[2];
-    if (!t.md || !EVP_DigestInit_ex(t.md, digest_md(digest), NULL) ||
+    if (!f->t.md || !EVP_DigestInit_ex(f->t.md, digest_md(f->digest), NULL) ||
         socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-        EVP_MD_CTX_free(t.md);
         rmg_fmt(err, errlen, "cannot start the transfer: %s", strerror(errno));
-        return NULL;
+        return layer_fetch_fail(f, reserved);
     }
-    t.fd = sv[1];
-    pthread_t th;
-    if (pthread_create(&th, NULL, transfer_main, &t) != 0) {
+    f->t.fd = sv[1];
+    f->fd = sv[0];
+    if (pthread_create(&f->th, NULL, transfer_main, &f->t) != 0) {
         close(sv[0]);
         close(sv[1]);
-        EVP_MD_CTX_free(t.md);
         rmg_fmt(err, errlen, "cannot start the transfer thread");
-        return NULL;
+        return layer_fetch_fail(f, reserved);
     }
     /* Wait for the first byte: a registry that sends no layer is this layer's error. */
     char c;
     ssize_t n;
-    while ((n = recv(sv[0], &c, 1, MSG_PEEK)) < 0 && errno == EINTR)
+    while ((n = recv(f->fd, &c, 1, MSG_PEEK)) < 0 && errno == EINTR)
         ;
     int index;
-    uint64_t size;
-    layer_info(r, digest, &index, &size);
-    char label[64] = "";
+    layer_info(r, f->digest, &index, &f->size);
     if (index >= 0)
-        rmg_fmt(label, sizeof label, "layer %d: ", index);
-    if (n > 0)
-        b = rmg_source_image_walk_fd(&r->base, name, sv[0], size, false, err, errlen);
-    /* The rest of the stream (the walk stops at the tar's end): the digest covers it all. */
-    char sink[16384];
-    for (ssize_t got = n; got > 0 || (got < 0 && errno == EINTR);)
-        got = read(sv[0], sink, sizeof sink);
-    close(sv[0]);
-    pthread_join(th, NULL);
-    unsigned char v[EVP_MAX_MD_SIZE];
-    unsigned int vl = 0;
-    t.hash_ok = EVP_DigestFinal_ex(t.md, v, &vl) && t.hash_ok;
-    EVP_MD_CTX_free(t.md);
+        rmg_fmt(f->label, sizeof f->label, "layer %d: ", index);
     if (n <= 0) {
-        if (t.st == RMG_OK)
-            rmg_fmt(err, errlen, "the registry sent an empty blob for %s", digest);
+        layer_fetch_end(f);
+        if (f->t.st == RMG_OK)
+            rmg_fmt(err, errlen, "the registry sent an empty blob for %s", f->digest);
         else
-            rmg_fmt(err, errlen, "%s", t.err);
-        return NULL;
+            rmg_fmt(err, errlen, "%s", f->t.err);
+        return layer_fetch_fail(f, reserved);
     }
-    if (!b)
-        return NULL;
-    int id = b->id;
-    if (t.st != RMG_OK) {
-        rmg_source_image_error(&r->base, RMG_EINPUT, name, "%sthe transfer broke after %llu "
-                               "bytes: %s", label, (unsigned long long)t.bytes, t.err);
-        return &src->blobs.v[id];
-    }
-    char hex[2 * EVP_MAX_MD_SIZE + 1] = "";
-    for (unsigned int i = 0; i < vl; i++)
-        rmg_fmt(hex + 2 * i, 3, "%02x", v[i]);
-    const char *want = strchr(digest, ':') + 1;
-    if (!t.hash_ok || strcmp(hex, want) != 0)
-        rmg_source_image_error(&r->base, RMG_EINPUT, name,
-                               "%sdigest mismatch: the registry sent %llu bytes whose digest "
-                               "is %.*s:%.16s..., not %s: this is not the layer the manifest "
-                               "names (what it holds is reported, but not trusted)",
-                               label, (unsigned long long)t.bytes,
-                               (int)strcspn(digest, ":"), digest, t.hash_ok ? hex : "?", digest);
-    else if (size && t.bytes != size)
-        rmg_source_image_error(&r->base, RMG_WARN, name, "%s%llu bytes, the manifest says "
-                               "%llu", label, (unsigned long long)t.bytes,
-                               (unsigned long long)size);
-    else
-        src->blobs.v[id].verified = true;
-    return &src->blobs.v[id];
+    if (reserved && (b = rmg_source_image_start_layer(&r->base, name, f->size, layer_fetch_main,
+                                                      f)))
+        return b;
+    bool walked = layer_fetch_walk(f, err, errlen);
+    layer_fetch_free(f);
+    return walked ? rmg_blobs_find(&src->blobs, name) : NULL;
 }
 
 /* The synthetic index.json: one descriptor, the manifest the reference names. */

@@ -591,22 +591,31 @@ def tamper_registry():
     return SHARED["tamper"]
 
 
+def tampered_c1():
+    """(registry, digest): c:1 of tamper_registry() with layer 1's blob changed in the
+    registry's storage (once)."""
+    reg = tamper_registry()
+    if "tampered_c1" not in SHARED:
+        _, _, man = manifest_of(reg, "c", "1")
+        digest = man["layers"][1]["digest"]
+        blob = reg.blob_file(digest)
+        data = bytearray(blob.read_bytes())
+        check(data[:2] == b"\x1f\x8b", "layer 1 is gzip")
+        data[4:8] = (0x5EADBEEF ^ int.from_bytes(data[4:8], "little")).to_bytes(4, "little")
+        blob.write_bytes(bytes(data))
+        check(gzip.decompress(bytes(data)), "still a valid gzip")
+        SHARED["tampered_c1"] = digest
+    return reg, SHARED["tampered_c1"]
+
+
 @test
 def tampered_layer_blob(tmp):
     """Layer 1's blob changed in the registry's storage (the gzip header's MTIME: same size,
     same content once decompressed, another digest): exit 2, an error naming layer 1 and its
     digest, "digest mismatch"; layers 0 and 2 still reported. (--no-cache: other tests scanned
     this image before, and a layer in the layer cache is not downloaded at all.)"""
-    reg = tamper_registry()
+    reg, digest = tampered_c1()
     info = fixture("corrupt")
-    _, _, man = manifest_of(reg, "c", "1")
-    digest = man["layers"][1]["digest"]
-    blob = reg.blob_file(digest)
-    data = bytearray(blob.read_bytes())
-    check(data[:2] == b"\x1f\x8b", "layer 1 is gzip")
-    data[4:8] = (0x5EADBEEF ^ int.from_bytes(data[4:8], "little")).to_bytes(4, "little")
-    blob.write_bytes(bytes(data))
-    check(gzip.decompress(bytes(data)), "still a valid gzip")
     res, doc = scan(f"docker://{reg.host}/c:1", INSECURE, "--no-cache", rc=2)
     hexd = digest.split(":")[1]
     errs = [x for x in errors_of(doc, "error") if hexd in err_text(x)]
@@ -637,6 +646,43 @@ def tampered_config_blob(tmp):
           f"an error naming the config blob and the mismatch: {doc.get('errors')}", res)
     check(not any(f.get("state") == "config" for f in doc["findings"]),
           "nothing from the tampered config is reported", res)
+
+
+@test
+def layers_in_parallel(tmp):
+    """With more than one job, a registry image's layers are downloaded and walked at once, each
+    transfer with a curl handle of its own (the same authorization: a bearer token too). The
+    report is the same with --jobs 1 and 4: the anonymous 6-layer image, an image behind a
+    token server, and the image with a tampered layer (its mismatch error, the other layers'
+    findings); and a cache filled with 4 jobs serves a scan with 1 (nothing downloaded)."""
+    user, pw = "carol", SESSION.password()
+    ts = started(rg.TokenServer(tmp, {user: pw}))
+    sec = started(rg.Registry(tmp / "reg", auth=("token", ts)))
+    sec.push(f"oci:{fixture('corrupt')['good']}:c", "secure/c:1", creds=(user, pw))
+    cases = [(f"docker://{anon().host}/layered:app", (), 1),
+             (f"docker://{sec.host}/secure/c:1", ("--creds", f"{user}:{pw}"), 1),
+             (f"docker://{tampered_c1()[0].host}/c:1", (), 2)]
+    for target, opts, rc in cases:
+        docs = []
+        for jobs in ("1", "4"):
+            res, doc = scan(target, INSECURE, "--no-cache", "-j", jobs, *opts, rc=rc, never=[pw])
+            doc.get("stats", {}).pop("seconds", None)
+            docs.append((res.rc, doc))
+        check(docs[0] == docs[1], f"{target}: -j1 and -j4 reports differ", res)
+        check(docs[0][1]["findings"], f"{target}: findings", res)
+        if rc == 2:
+            check("digest mismatch" in json.dumps(docs[1][1].get("errors")),
+                  f"{target}: the tampered layer's error: {docs[1][1].get('errors')}", res)
+    target = f"docker://{anon().host}/layered:app"
+    cache = tmp / "cache"
+    res, cold = scan(target, INSECURE, "--cache-dir", cache, "-j", "4", rc=1)
+    res, warm = scan(target, INSECURE, "--cache-dir", cache, "-j", "1", rc=1)
+    st = warm.get("stats", {})
+    check((st.get("layers"), st.get("layers_cached")) == (6, 6),
+          f"filled by -j4, read by -j1: {st}", res)
+    check(warm["findings"] == cold["findings"], "the same findings from the cache", res)
+    sec.stop()
+    ts.stop()
 
 
 # ======================================================================= 6. listings
