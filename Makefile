@@ -3,6 +3,7 @@
 #   make check           every test (unit, rules, CLI, engine differential); SANITIZE=address,undefined for sanitizers
 #   make demo            scan the bundled sample
 #   make bench           throughput against cat/grep on a generated corpus
+#   make inflate-bench   build/inflate_bench: zlib, libarchive, ISA-L, libdeflate, libzstd side by side
 #   make fuzz            libFuzzer targets (clang); fuzz-smoke also runs each for FUZZ_TIME seconds
 #   make tsan            the threaded paths (pool, daemon, registry) under ThreadSanitizer
 #   make valgrind        CLI tests under valgrind memcheck (VALGRIND_TESTS= for all of them)
@@ -53,7 +54,7 @@ RULE_FILES := $(sort $(wildcard patterns/*.json))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps demo check test test-unit test-cli test-images test-context test-ecosystem test-registry man bench fuzz fuzz-smoke _fuzz tsan _tsan valgrind install clean _demo _check
+.PHONY: all deps demo check test test-unit test-cli test-images test-context test-ecosystem test-registry man bench inflate-bench fuzz fuzz-smoke _fuzz tsan _tsan valgrind install clean _demo _check
 
 all: $(BUILD)/rummage
 
@@ -124,11 +125,23 @@ test-context: $(BUILD)/rummage
 # The image benchmark builds a Debian image (debootstrap from the configured mirror) and a
 # node_modules image (npm registry): tests/images/bench_images.sh.
 # npm: Debian's package unless an npm is there already (e.g. from a nodejs package).
-DEB_BENCH := debootstrap pigz $(if $(shell command -v npm),,npm)
+# libdeflate-dev: only for inflate-bench.
+DEB_BENCH := debootstrap pigz libdeflate-dev $(if $(shell command -v npm),,npm)
 bench: deps
 	@$(MAKE) --no-print-directory DEB_ALL="$(DEB_BENCH)" deps
 	@$(MAKE) --no-print-directory $(BUILD)/rummage
 	BUILD=$(BUILD) tests/bench.sh
+
+# The inflaters side by side on layer blobs (tools/inflate_bench.c, docs/performance.md):
+# $(BUILD)/inflate_bench FILE... Not part of `make` or `make check`.
+INFLATE_PKGS := zlib libarchive libisal libdeflate libzstd
+inflate-bench:
+	@$(MAKE) --no-print-directory DEB_ALL="$(DEB_BUILD) $(DEB_BENCH)" deps
+	@$(MAKE) --no-print-directory $(BUILD)/inflate_bench
+
+$(BUILD)/inflate_bench: tools/inflate_bench.c | $(BUILD)/obj
+	$(CC) $(WARN) $(CFLAGS) $(SANFLAGS) $(shell pkg-config --cflags $(INFLATE_PKGS)) -o $@ $< \
+	    $(shell pkg-config --libs $(INFLATE_PKGS))
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c) with ASan and UBSan, objects in build-fuzz/. Each
 # target's seeds and regression inputs are in tests/fuzz/corpus/TARGET/; what a run adds goes
