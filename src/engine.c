@@ -419,6 +419,13 @@ static void candidate(size_t rule, size_t end, void *ctx)
     /* ...exactly there for some rules, and not after a byte of the lead set... */
     if (ri->has_lead && last > 0 && bit_set(ri->lead, sc->buf[last - 1]))
         return;
+    /* ...is followed by the bytes its regex fixes right after the keyword... */
+    if (ri->tail_len && end + ri->tail_len <= sc->len) {
+        const unsigned char *p = sc->buf + end;
+        for (unsigned k = 0; k < ri->tail_len; k++)
+            if (!bit_set(ri->tail[k], p[k]))
+                return;
+    }
     /* ...and has a byte of the follow set close to the keyword. */
     if (ri->follow_dist && end >= ri->follow_back && end + ri->follow_dist <= sc->len) {
         const unsigned char *p = sc->buf + end - ri->follow_back;

@@ -51,13 +51,17 @@ extern const size_t rmg_builtin_widths_count;
 /* Per built-in rule, in load order: its keyword reach (regex_width.h), computed at build time
  * (0 when unknown). Same count as the widths. */
 extern const unsigned rmg_builtin_reaches[];
-/* Per built-in rule: what must follow a keyword (rmg_keyword_follow; dist 0 when unknown) and
- * what must not precede a match (rmg_keyword_lead; all zero when nothing), sets as bits. */
+/* Per built-in rule: what must follow a keyword (rmg_keyword_follow; dist 0 when unknown),
+ * what must not precede a match (rmg_keyword_lead; all zero when nothing) and the bytes right
+ * after a keyword (rmg_keyword_tail; length 0 when unknown), sets as bits. */
 struct rmg_builtin_near {
     unsigned follow_dist, follow_back;
     unsigned char follow[33], lead[33];
+    unsigned tail_len; /* rmg_keyword_tail: tail[0, tail_len) as bits */
+    unsigned char tail[RMG_TAIL_MAX][33];
 };
 extern const struct rmg_builtin_near rmg_builtin_nears[];
+extern const unsigned rmg_builtin_tail_max; /* the build's RMG_TAIL_MAX */
 /* The built-in rules' prefilter database, compiled and serialized at build time (length 0
  * without Vectorscan), and per built-in rule 1 when its regex, not its keywords, is in it. */
 extern const char rmg_builtin_hs_db[];
@@ -512,6 +516,9 @@ enum rmg_status rmg_rules_add_builtin(struct rmg_rules *rules, char *err, size_t
             ri->follow_back = nr->follow_back;
             memcpy(ri->follow, nr->follow, sizeof ri->follow);
             memcpy(ri->lead, nr->lead, sizeof ri->lead);
+            ri->tail_len = rmg_builtin_tail_max == RMG_TAIL_MAX ? nr->tail_len : 0;
+            for (unsigned j = 0; j < ri->tail_len; j++)
+                memcpy(ri->tail[j], nr->tail[j], sizeof ri->tail[j]);
             ri->near_known = true;
         }
         rules->builtin_first = first;
@@ -671,6 +678,15 @@ static void hs_analyse(struct rmg_rule_impl *ri)
             for (unsigned c = 0; c < 256; c++)
                 if (set[c])
                     ri->lead[c / 8] |= (unsigned char)(1u << (c % 8));
+        unsigned char near[32];
+        unsigned near_dist;
+        ri->tail_len = rmg_keyword_tail(ri->pub.regex, ri->pub.keywords, ri->pub.n_keywords,
+                                        ri->tail, near, &near_dist);
+        if (ri->follow_dist == 0 && near_dist > 0) { /* the near set serves as follow set */
+            memcpy(ri->follow, near, sizeof ri->follow);
+            ri->follow_dist = near_dist;
+            ri->follow_back = 0;
+        }
     }
     ri->near_known = true;
 }

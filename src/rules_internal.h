@@ -14,6 +14,10 @@
 struct cJSON;
 struct rmg_ac;
 
+/* The bytes after a keyword a rule's tail describes at most (regex_width.h, built-in rules'
+ * tails come from the build with this bound: rmg_builtin_tail_max). */
+#define RMG_TAIL_MAX 12
+
 struct rmg_rule_impl {
     struct rmg_rule pub;
     pcre2_code *code;           /* JIT-compiled on first use: rmg_rule_ready */
@@ -32,12 +36,14 @@ struct rmg_rule_impl {
     /* What regex_width.h shows of the regex (computed at build time for built-in rules), and
      * what the engine makes of it: see candidate() in engine.c. Sets are bits, byte c at
      * [c / 8] bit c % 8. */
-    bool near_known;            /* the four below are set */
+    bool near_known;            /* the five below are set */
     unsigned kw_reach;          /* rmg_keyword_reach, 0 if not shown */
     unsigned follow_dist;       /* rmg_keyword_follow: a keyword ending at e holds a byte of */
     unsigned follow_back;       /* follow in [e - follow_back, e + follow_dist); dist 0: */
     unsigned char follow[32];   /* nothing known */
     unsigned char lead[32];     /* rmg_keyword_lead: no match starts right after these bytes */
+    unsigned tail_len;          /* rmg_keyword_tail: byte j after a keyword's end is in */
+    unsigned char tail[RMG_TAIL_MAX][32]; /* tail[j], for j < tail_len */
     bool has_lead;
     size_t kw_min;              /* the shortest keyword's length */
     bool exact_start;           /* every match starts kw_min bytes before a keyword's end */

@@ -25,12 +25,19 @@ static unsigned width_of(const char *regex)
 }
 
 /* What regex_width.h shows of a rule: its keyword reach (0: unknown), what must follow a
- * keyword (dist 0: nothing known), what must not precede a match (none: all zero). */
+ * keyword (dist 0: nothing known), what must not precede a match (none: all zero), the bytes
+ * right after a keyword (length 0: nothing known). */
+#ifndef RMG_TAIL_MAX
+#define RMG_TAIL_MAX 12 /* as regex_width.h */
+#endif
+
 struct analysis {
     unsigned reach;
     unsigned follow_dist, follow_back;
     unsigned char follow[256];
     unsigned char lead[256];
+    unsigned tail_len;
+    unsigned char tail[RMG_TAIL_MAX][32]; /* as bits */
 };
 
 /* Analyses a rule object, its keywords lower-cased as the loader stores them. */
@@ -55,6 +62,15 @@ static void analyse(const cJSON *rule, const char *regex, struct analysis *an)
         an->reach = rmg_keyword_reach(regex, v, n);
         if (!rmg_keyword_follow(regex, v, n, an->follow, &an->follow_dist, &an->follow_back))
             an->follow_dist = an->follow_back = 0;
+        unsigned char near[32];
+        unsigned near_dist;
+        an->tail_len = rmg_keyword_tail(regex, v, n, an->tail, near, &near_dist);
+        if (an->follow_dist == 0 && near_dist > 0) { /* the near set serves as follow set */
+            for (unsigned c = 0; c < 256; c++)
+                an->follow[c] = (near[c / 8] >> (c % 8)) & 1u;
+            an->follow_dist = near_dist;
+            an->follow_back = 0;
+        }
     }
     if (!rmg_keyword_lead(regex, an->lead))
         memset(an->lead, 0, sizeof an->lead);
@@ -239,7 +255,14 @@ int main(int argc, char **argv)
             put_bits(ff, an.follow);
             fputc(',', ff);
             put_bits(ff, an.lead);
-            fprintf(ff, "},\n");
+            fprintf(ff, ",%uu,{", an.tail_len);
+            for (unsigned j = 0; j < an.tail_len; j++) {
+                fputs(j ? ",\"" : "\"", ff);
+                for (int b = 0; b < 32; b++)
+                    fprintf(ff, "\\%o", an.tail[j][b]);
+                fputc('"', ff);
+            }
+            fprintf(ff, "%s}},\n", an.tail_len ? "" : "\"\"");
         }
         cJSON_Delete(doc);
         free(text);
@@ -258,8 +281,11 @@ int main(int argc, char **argv)
     fprintf(out, "const size_t rmg_builtin_widths_count = %zu;\n", n_widths);
     fprintf(out, "const unsigned rmg_builtin_reaches[] = {\n%s0u};\n", reaches ? reaches : "");
     fprintf(out, "const struct rmg_builtin_near { unsigned follow_dist, follow_back; "
-                 "unsigned char follow[33], lead[33]; } rmg_builtin_nears[] = {\n"
-                 "%s{0u, 0u, \"\", \"\"}};\n", follows ? follows : "");
+                 "unsigned char follow[33], lead[33]; unsigned tail_len; "
+                 "unsigned char tail[%d][33]; } rmg_builtin_nears[] = {\n"
+                 "%s{0u, 0u, \"\", \"\", 0u, {\"\"}}};\n",
+            RMG_TAIL_MAX, follows ? follows : "");
+    fprintf(out, "const unsigned rmg_builtin_tail_max = %du;\n", RMG_TAIL_MAX);
     free(widths);
     free(reaches);
     free(follows);

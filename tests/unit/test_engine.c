@@ -254,8 +254,8 @@ static bool bit_in(const unsigned char set[32], unsigned char c)
 
 /* Every match of every built-in rule, in its examples and their mutations, passes the
  * candidate filters the engine applies (engine.c, candidate): some keyword inside the match
- * ends at e with the match starting in [e - reach, e - kw_min], not after a lead byte, with a
- * follow byte in [e - follow_back, e + follow_dist). Checked on the matches themselves, so a
+ * ends at e with the match starting in [e - reach, e - kw_min], not after a lead byte, with
+ * its tail's bytes right after e and a follow byte in [e - follow_back, e + follow_dist). Checked on the matches themselves, so a
  * wrong filter shows even where later filters (entropy, allow-lists) would drop the match. */
 static void filters_keep_every_match(void **state)
 {
@@ -267,13 +267,14 @@ static void filters_keep_every_match(void **state)
     const unsigned char *buf = (const unsigned char *)corpus.data;
     size_t len = corpus.len;
     pcre2_match_data *md = pcre2_match_data_create(rules->max_groups, NULL);
-    size_t matches = 0, narrowed = 0, filtered = 0;
+    size_t matches = 0, narrowed = 0, filtered = 0, tailed = 0;
     for (size_t i = 0; i < rules->n; i++) {
         struct rmg_rule_impl *ri = rules->rules[i];
         if (!ri->pub.n_keywords || ri->in_vectorscan)
             continue;
         narrowed += ri->reach < ri->pub.max_span;
         filtered += ri->has_lead || ri->follow_dist;
+        tailed += ri->tail_len > 0;
         rmg_rule_ready(rules, ri);
         size_t start = 0;
         while (start <= len) {
@@ -293,6 +294,12 @@ static void filters_keep_every_match(void **state)
                     if (s + ri->reach < e || s > last)
                         continue;
                     if (ri->has_lead && last > 0 && bit_in(ri->lead, buf[last - 1]))
+                        continue;
+                    size_t j = 0;
+                    while (e + ri->tail_len <= len && j < ri->tail_len &&
+                           bit_in(ri->tail[j], buf[e + j]))
+                        j++;
+                    if (e + ri->tail_len <= len && j < ri->tail_len)
                         continue;
                     if (ri->follow_dist && e >= ri->follow_back &&
                         e + ri->follow_dist <= len) {
@@ -317,9 +324,11 @@ static void filters_keep_every_match(void **state)
     /* The analysis does narrow most rules (it needs Vectorscan's width analysis). */
     assert_true(narrowed > rules->n / 2);
     assert_true(filtered > rules->n / 3);
+    assert_true(tailed > rules->n / 2);
 #else
     (void)narrowed;
     (void)filtered;
+    (void)tailed;
 #endif
     rmg_buf_free(&corpus);
     rmg_rules_free(rules);

@@ -361,6 +361,60 @@ static void keyword_lead(void **state)
         }
     }
 }
+/* The bytes right after a keyword (position by position), and the near set further on. */
+static void keyword_tail(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *regex;
+        const char *kw[4];
+        const char *tail[RMG_TAIL_MAX + 1]; /* each position's bytes; NULL ends */
+        unsigned near_dist;
+        const char *near;
+    } cases[] = {
+        {"(?<![A-Za-z0-9])(?<secret>sk_[a-z]{2}x)", {"sk_"},
+         {"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", "xX"}, 0, ""},
+        {"sk_(?:[0-9]{2}|ab)", {"sk_"}, {"0123456789aA", "0123456789bB"}, 0, ""},
+        {"key[a-z]{1,5}=", {"key"}, {"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"}, 0, ""},
+        {"(?:AKIA|ASIA)[A-Z2-7]{16}", {"akia", "asia"},
+#define B32 "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz234567"
+         {B32, B32, B32, B32, B32, B32, B32, B32, B32, B32, B32, B32}, 0, ""},
+        {"pass(?:word)?=x", {"pass"}, {"wW=", "oOxX"}, 5, "="},
+        {"key(?=[0-9])[0-9a]", {"key"}, {"0123456789aA"}, 0, ""},
+        {"(?i)key_[A-F]", {"key"}, {"_", "abcdefABCDEF"}, 0, ""},
+        {"key.{0,3}z", {"key"}, {NULL}, 0, ""},              /* variable right away */
+        {"(?:key|x)y", {"key"}, {NULL}, 0, ""},              /* a match may hold none */
+        {"\\Qkey\\E", {"key"}, {NULL}, 0, ""},               /* not understood */
+        {"key\\1", {"key"}, {NULL}, 0, ""},                  /* a backreference */
+        {"<(?:password|secret)>[ \\t]*x", {"pass", "secret"}, {">wW"}, 5, ">"},
+        {"key[ \\t]*=", {"key"}, {NULL}, 0, ""},             /* no near set before the text
+                                                                 is lost */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        unsigned char tail[RMG_TAIL_MAX][32], near[32];
+        unsigned near_dist = 99;
+        unsigned n = rmg_keyword_tail(cases[i].regex, (char *const *)cases[i].kw,
+                                      kw_count(cases[i].kw), tail, near, &near_dist);
+        unsigned want = 0;
+        while (want < RMG_TAIL_MAX && cases[i].tail[want])
+            want++;
+        if (n != want)
+            fail_msg("%s: tail of %u, want %u", cases[i].regex, n, want);
+        for (unsigned j = 0; j < n; j++)
+            for (int c = 0; c < 256; c++)
+                if (rmg_tx_has(tail[j], (unsigned)c) != (c && strchr(cases[i].tail[j], c)))
+                    fail_msg("%s: byte 0x%02x %s the set %u", cases[i].regex, c,
+                             rmg_tx_has(tail[j], (unsigned)c) ? "wrongly in" : "missing from",
+                             j);
+        if (near_dist != cases[i].near_dist)
+            fail_msg("%s: near %u, want %u", cases[i].regex, near_dist, cases[i].near_dist);
+        for (int c = 0; c < 256; c++)
+            if (rmg_tx_has(near, (unsigned)c) != (c && strchr(cases[i].near, c)))
+                fail_msg("%s: byte 0x%02x %s the near set", cases[i].regex, c,
+                         rmg_tx_has(near, (unsigned)c) ? "wrongly in" : "missing from");
+    }
+}
 #endif
 
 int main(void)
@@ -374,6 +428,7 @@ int main(void)
         cmocka_unit_test(keyword_reach),
         cmocka_unit_test(keyword_follow),
         cmocka_unit_test(keyword_lead),
+        cmocka_unit_test(keyword_tail),
 #endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
