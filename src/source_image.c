@@ -92,6 +92,23 @@ static la_ssize_t fd_read(struct archive *a, void *ud, const void **out)
     }
 }
 
+/* Skips forward on a regular file (libarchive asks when it skips an entry of an archive that
+ * is not compressed). 0: not skipped, libarchive reads instead. */
+static la_int64_t fd_skip(struct archive *a, void *ud, la_int64_t request)
+{
+    struct fd_stream *s = ud;
+    struct stat st;
+    (void)a;
+    off_t cur = s->head_done && !s->md && request > 0 ? lseek(s->fd, 0, SEEK_CUR) : -1;
+    if (cur < 0 || fstat(s->fd, &st) != 0 || st.st_size <= cur)
+        return 0;
+    la_int64_t n = request < st.st_size - cur ? request : st.st_size - cur;
+    if (lseek(s->fd, (off_t)n, SEEK_CUR) < 0)
+        return 0;
+    s->in += (uint64_t)n;
+    return n;
+}
+
 /* ---- reading a byte range of a file with pread (several readers share one fd) ---------- */
 
 struct range_stream {
@@ -115,11 +132,8 @@ static la_ssize_t range_read(struct archive *a, void *ud, const void **out)
             archive_set_error(a, errno, "read: %s", strerror(errno));
             return -1;
         }
-        if (n == 0) {
-            archive_set_error(a, -1, "read: the file ends %llu bytes early",
-                              (unsigned long long)(s->end - s->pos));
-            return -1;
-        }
+        if (n == 0) /* the file ends early: the layer is cut short, as in one pass */
+            return 0;
         if (s->md)
             EVP_DigestUpdate(s->md, s->buf, (size_t)n);
         s->pos += (uint64_t)n;
@@ -284,7 +298,8 @@ struct reader {
     bool meta_unread;         /* manifest.json or index.json was too large to keep */
     struct layer_runner *par; /* layers walked in threads of their own, or NULL: in this one */
     bool seekable;            /* a stream's entries can be read again with pread on ... */
-    int walker_fd;            /* ... this fd */
+    int walker_fd;            /* ... this fd, */
+    uint64_t file_size;       /* ... of this size */
 };
 
 struct rmg_source_reader {
@@ -688,14 +703,15 @@ static bool same_bytes(int fd, la_int64_t off, const struct rmg_buf *head)
     return n > 0 && pread(fd, buf, n, (off_t)off) == (ssize_t)n && memcmp(buf, head->data, n) == 0;
 }
 
-/* One regular entry of the outer archive. */
-static void read_entry(struct reader *r, struct archive *a, struct archive_entry *e,
+/* One regular entry of the outer archive. True when a layer thread reads its bytes at their
+ * offset (the caller skips the rest of it). */
+static bool read_entry(struct reader *r, struct archive *a, struct archive_entry *e,
                        const char *name)
 {
     struct rmg_blob *b = rmg_blobs_add(&r->src->blobs, name);
     if (!b) {
         reader_error(r, RMG_ENOMEM, name, "out of memory");
-        return;
+        return false;
     }
     b->size = archive_entry_size_is_set(e) ? (uint64_t)archive_entry_size(e) : 0;
     /* Where its bytes start in the file, if they can be read again from there. */
@@ -703,6 +719,9 @@ static void read_entry(struct reader *r, struct archive *a, struct archive_entry
                           archive_entry_sparse_count(e) == 0 &&
                           (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_TAR
                           ? archive_filter_bytes(a, 0) : -1;
+    /* (An entry the file ends inside of is read in one pass, as from a pipe.) */
+    if (data_off >= 0 && (uint64_t)data_off + b->size > r->file_size)
+        data_off = -1;
     /* The first block decides what it is. */
     struct rmg_buf head = {0};
     const void *blk;
@@ -714,14 +733,14 @@ static void read_entry(struct reader *r, struct archive *a, struct archive_entry
     if (rc < ARCHIVE_WARN) {
         reader_error(r, RMG_EINPUT, name, "cannot read: %s", archive_error_string(a));
         rmg_buf_free(&head);
-        return;
+        return false;
     }
     const unsigned char *h = (const unsigned char *)head.data;
     char *digest = r->ctx->cache && h ? rmg_blob_name_digest(name) : NULL;
     if (digest && entry_from_cache(r, a, b->id, digest, &head)) {
         free(digest);
         rmg_buf_free(&head);
-        return;
+        return false;
     }
     if (h && rmg_layer_is_tar(h, head.len)) {
         int id = b->id; /* b moves if the blob array grows: keep the index */
@@ -733,7 +752,7 @@ static void read_entry(struct reader *r, struct archive *a, struct archive_entry
                 archive_read_free(la);
             reader_error(r, RMG_ENOMEM, name, "out of memory");
             rmg_buf_free(&head);
-            return;
+            return false;
         }
         r->src->blobs.v[id].layer = true;
         r->src->blobs.v[id].paths = paths;
@@ -744,7 +763,7 @@ static void read_entry(struct reader *r, struct archive *a, struct archive_entry
                              r->src->blobs.v[id].size, digest, NULL, NULL)) {
                 archive_read_free(la);
                 rmg_buf_free(&head);
-                return; /* walked by a thread of its own; the outer archive skips its bytes */
+                return true; /* walked by a thread of its own: the outer archive skips it */
             }
         }
         /* With the cache on, a digest-named layer's bytes are checked: only then is it stored. */
@@ -782,7 +801,7 @@ static void read_entry(struct reader *r, struct archive *a, struct archive_entry
             b->json = head.data;
             b->json_len = head.len;
             free(digest);
-            return;
+            return false;
         }
         if (rc >= ARCHIVE_WARN && (strcmp(name, "manifest.json") == 0 ||
                                    strcmp(name, "index.json") == 0))
@@ -790,6 +809,7 @@ static void read_entry(struct reader *r, struct archive *a, struct archive_entry
     }
     free(digest);
     rmg_buf_free(&head);
+    return false;
 }
 
 static enum rmg_status walk_outer(struct reader *r, struct archive *a)
@@ -830,9 +850,16 @@ static enum rmg_status walk_outer(struct reader *r, struct archive *a)
             continue;
         }
         if (type == AE_IFREG) {
-            read_entry(r, a, e, name);
-            /* The rest of the entry is read, not skipped: a skip inflates just the same. */
-            if (rmg_layer_drain(a, r->outer_in, &r->ctx->limits) == 0) {
+            /* A layer another thread reads at its offset is skipped (the file is seekable and
+             * not compressed); otherwise the rest of the entry is read, not skipped: a skip
+             * inflates just the same, with nothing counting. */
+            if (read_entry(r, a, e, name)) {
+                if (archive_read_data_skip(a) < ARCHIVE_WARN) { /* the file shrank meanwhile */
+                    reader_error(r, RMG_EINPUT, NULL, "corrupt image archive: %s",
+                                 archive_error_string(a));
+                    break;
+                }
+            } else if (rmg_layer_drain(a, r->outer_in, &r->ctx->limits) == 0) {
                 reader_error(r, RMG_WARN, name, "archive bomb: the image archive expands more "
                              "than %llu times; the rest of it is not read",
                              (unsigned long long)r->ctx->limits.max_ratio);
@@ -983,12 +1010,14 @@ enum rmg_status rmg_source_image_stream(const struct rmg_scan_ctx *ctx, const ch
                  lseek(fd, 0, SEEK_CUR) == (off_t)head_len &&
                  !(head_len >= 2 && memcmp(head, gz, 2) == 0);
     r.walker_fd = fd;
+    r.file_size = r.seekable ? (uint64_t)st_fd.st_size : 0;
     bool opened = false;
     enum rmg_status st = RMG_OK;
     if (!ok) {
         rmg_results_add_error(out, RMG_ENOMEM, target, NULL, "out of memory");
         st = RMG_ENOMEM;
-    } else if (rmg_archive_open_inflating(a, &fs, fd_read) != ARCHIVE_OK) {
+    } else if ((r.seekable ? archive_read_open2(a, &fs, NULL, fd_read, fd_skip, NULL)
+                           : rmg_archive_open_inflating(a, &fs, fd_read)) != ARCHIVE_OK) {
         rmg_results_add_error(out, RMG_EINPUT, target, NULL, "not an image archive: %s",
                               archive_error_string(a));
         st = RMG_EINPUT;

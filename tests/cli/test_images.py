@@ -1188,6 +1188,17 @@ def layers_in_parallel(tmp):
         res, doc = report_of("-", "-j4", "--no-cache", rc=1,
                              input=Path(t[name]).read_bytes())
         same_as_layered("-", res, doc, f"{name} from a pipe, -j4")
+    # A docker-save file cut inside its largest layer blob: the layers before it are read at
+    # their offsets, the cut one in one pass; the same report either way.
+    with tarfile.open(t["docker25"]) as tf:
+        big = max(tf.getmembers(), key=lambda m: m.size)
+    check(big.name.startswith("blobs/") and big.size > 100000, f"fixture: {big.name}")
+    cut = tmp / "cut.tar"
+    cut.write_bytes(Path(t["docker25"]).read_bytes()[:big.offset_data + big.size // 2])
+    res1, one_job = report_of(str(cut), "-j1", "--no-cache", rc=2)
+    res4, four = report_of(str(cut), "-j4", "--no-cache", rc=2)
+    check(one_job == four, f"a cut file: -j1 and -j4 reports differ", res4)
+    check(errors_of(four, "error"), "a cut file: its error", res4)
     cache = tmp / "cache"
     for target in (f"oci:{lay['layout']}:app", f"docker-archive:{t['docker25']}"):
         res, cold = report_of(target, "-j4", "--cache-dir", cache, rc=1)
