@@ -2,6 +2,10 @@
 # make bench: rummage's throughput on a generated text corpus, next to baselines measured in
 # the same run (cat to /dev/null, grep -c of one literal), with peak RSS.
 # Usage: BUILD=build tests/bench.sh [SIZE_MB]   (default 256)
+# Environment: BENCH_IMAGES=0 skips the container images, BENCH_IMAGES_DIR=DIR builds and reads
+# them in DIR; BENCH_BIG=0 skips the big inputs (tests/bench/big.sh: BENCH_BIG_FILE_MB,
+# BENCH_BIG_IMAGE_GB, BENCH_BIG_IMAGE_JOBS); BENCH_ROUNDS=N runs the --jobs scaling and the big
+# inputs N times and prints medians.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -53,10 +57,24 @@ PY
 echo "corpus: $((bytes / 1048576)) MiB, $(nproc) cores, $("$RUMMAGE" --version)"
 cat "$corpus" >/dev/null # warm the page cache
 measure "cat > /dev/null" cat "$corpus"
-measure "grep -c password" grep -c password "$corpus"
+# grep's count goes to a file: with its output on /dev/null, GNU grep stops at the first match
+# (it takes that for -q), which timed nothing.
+# shellcheck disable=SC2016 # $1, $2 are the inner shell's
+measure "grep -c password" sh -c 'grep -c password "$1" >"$2"' sh "$corpus" "$dir/grep-count.txt"
 measure "rummage -j1 (vectorscan)" "$RUMMAGE" scan -q -j1 --format json -o /dev/null "$corpus"
 measure "rummage -j1 --engine pcre2" "$RUMMAGE" scan -q -j1 --engine pcre2 --format json -o /dev/null "$corpus"
 measure "rummage -j$(nproc) tree (vectorscan)" "$RUMMAGE" scan -q --format json -o /dev/null "$tree"
+
+# ---- Big inputs (tests/bench/big.sh) ----------------------------------------------------------
+# A 2 GiB text file and a 10 GB docker-save stream generated on the fly: peak RSS must stay what
+# it is on the images below. Run last, whatever the image part did; BENCH_BIG=0 skips it (sizes:
+# BENCH_BIG_FILE_MB, BENCH_BIG_IMAGE_GB; BENCH_ROUNDS=N repeats each case and prints medians).
+big_inputs() {
+    [ "${BENCH_BIG:-1}" = 0 ] && return 0
+    echo
+    BUILD=$BUILD tests/bench/big.sh "$corpus" ||
+        echo "big-input benchmark failed (see above)"
+}
 
 # ---- Container images -------------------------------------------------------------------------
 # tests/images/bench_images.sh builds them once (about 3 minutes, needs root and network) into
@@ -66,16 +84,22 @@ measure "rummage -j$(nproc) tree (vectorscan)" "$RUMMAGE" scan -q --format json 
 # decompression baselines (gzip/pigz/zstd -dc of the layers), rummage on each form of the image,
 # and findings per GB on node.tar. BENCH_IMAGES=0 skips this part; BENCH_IMAGES_DIR=DIR builds
 # and reads the images in DIR.
-[ "${BENCH_IMAGES:-1}" = 0 ] && exit 0
+if [ "${BENCH_IMAGES:-1}" = 0 ]; then
+    big_inputs
+    exit 0
+fi
 imgdir=${BENCH_IMAGES_DIR:-$dir/images}
 echo
 echo "container images ($imgdir)"
 if ! tests/images/bench_images.sh "$imgdir"; then
     echo "image benchmark skipped: tests/images/bench_images.sh could not build the images (see above)"
+    big_inputs
     exit 0
 fi
 imgdir=$(cd "$imgdir" && pwd)
-run=$imgdir/run
+# This run's files (layer blobs, reports, cache) go under $BUILD, not into the image directory:
+# two builds can share one BENCH_IMAGES_DIR.
+run=$PWD/$dir/images-run
 rm -rf "$run"
 mkdir -p "$run/gz" "$run/zstd" "$run/reports"
 rows=$run/rows.tsv
@@ -135,6 +159,17 @@ scan zstd-scan debian-zstd.tar "rummage -j2 docker-archive (zstd)" -j2 "docker-a
 scan raw debian-raw.tar "rummage -j2 docker-archive (plain tar)" -j2 "docker-archive:$imgdir/debian-raw.tar"
 scan node node.tar "rummage -j2 node.tar (FP corpus)" -j2 "docker-archive:$imgdir/node.tar"
 
+# Scaling with --jobs: both images (gzip layers, --no-cache) at -j1, -j2 and -j4 (more jobs than
+# this machine's 2 cores shows what oversubscription costs), as images per minute and speedup
+# over -j1. BENCH_ROUNDS=N (default 1) runs the six cases N times, interleaved; medians.
+for r in $(seq "${BENCH_ROUNDS:-1}"); do
+    for img in debian node; do
+        for j in 1 2 4; do
+            scan "scale-$img-j$j-r$r" "$img.tar" "rummage -j$j $img.tar" "-j$j" "docker-archive:$imgdir/$img.tar"
+        done
+    done
+done
+
 # The layer cache: node.tar shares debian.tar's 4 layers. A cold cache is filled by the first
 # scan (its cost: hashing the blobs and writing the entries); then node.tar reads only its own
 # layer, and a second scan of debian.tar nothing but its manifest and config.
@@ -175,7 +210,7 @@ fi
 python3 - "$rows" "$imgdir/images.json" "$run" <<'PY'
 import collections, json, os, sys
 rows_path, images_path, run = sys.argv[1:]
-imgdir = os.path.dirname(run)
+imgdir = os.path.dirname(images_path)
 images = json.load(open(images_path))
 rows = []
 for line in open(rows_path):
@@ -218,7 +253,10 @@ print(f"\ndebian.tar: {len(d['layers'])} layers, {d['compressed'] / 1e6:.1f} MB 
       f"uncompressed; node.tar: {images['node.tar']['compressed'] / 1e6:.1f} MB gzip, "
       f"{images['node.tar']['uncompressed'] / 1e6:.1f} MB uncompressed. MB/s: uncompressed layer bytes.")
 print(f"{'case':<38} {'wall s':>7} {'cpu s':>7} {'MB/s':>7} {'RSS MiB':>8} {'x gzip':>7}  result")
+scale = [r for r in rows if r["key"].startswith("scale-")]
 for r in rows:
+    if r in scale:
+        continue
     ok = r["rc"] < 2
     mbs = f"{images[r['image']]['uncompressed'] / r['wall'] / 1e6:7.1f}" if ok else "      -"
     ratio = f"{r['wall'] / gzip_wall:7.2f}" if ok and gzip_wall and r["image"] != "node.tar" else "      -"
@@ -261,8 +299,52 @@ def per_gb(key, image):
     for rule, n in by_rule.most_common(15):
         print(f"  {n:6d}  {rule:<40} e.g. {example[rule]}")
 
+# Scaling with --jobs (medians over BENCH_ROUNDS); each image's findings must not depend on -j.
+if scale:
+    import statistics
+    groups = collections.OrderedDict()
+    for r in scale:
+        groups.setdefault(r["key"].rsplit("-r", 1)[0], []).append(r)
+    n = len(next(iter(groups.values())))
+    print(f"\nscaling with --jobs, --no-cache, {os.cpu_count()} cores"
+          + (f" (medians of {n} rounds)" if n > 1 else "") + ":")
+    print(f"{'case':<26} {'wall s':>7} {'cpu s':>7} {'MB/s':>7} {'RSS MiB':>8} {'img/min':>8} "
+          f"{'speedup':>8}  result")
+    base_wall = {}
+    for key, rs in groups.items():
+        img = rs[0]["image"]
+        ok = [x for x in rs if x["rc"] < 2]
+        if not ok:
+            print(f"{rs[0]['label']:<26} FAILED: {status(rs[0])}")
+            continue
+        wall = statistics.median(x["wall"] for x in ok)
+        cpu = statistics.median(x["cpu"] for x in ok)
+        rss = statistics.median(x["rss"] for x in ok)
+        base_wall.setdefault(img, wall)  # -j1 comes first
+        mbs = images[img]["uncompressed"] / wall / 1e6
+        text = status(ok[len(ok) // 2])
+        if n > 1:
+            text += ("; walls " + ", ".join(f"{x['wall']:.2f}" for x in rs)
+                     + "; RSS " + ", ".join(f"{x['rss']:.1f}" for x in rs))
+        print(f"{rs[0]['label']:<26} {wall:7.2f} {cpu:7.2f} {mbs:7.1f} {rss:8.1f} {60 / wall:8.1f} "
+              f"{base_wall[img] / wall:8.2f}  {text}")
+    for img in ("debian.tar", "node.tar"):
+        keys = [r["key"] for r in scale if r["image"] == img and r["rc"] < 2 and report(r["key"])]
+        fps = {tuple(sorted(x.get("fingerprint", "") for x in report(k)["findings"])) for k in keys}
+        if keys:
+            print(f"{img} findings at every -j: " + ("identical" if len(fps) == 1 else "DIFFER"))
+    with open(os.path.join(run, "rss.tsv"), "w") as f:
+        for r in rows:  # the plain-tar form: read as fast as the big image stream's layers
+            if r["key"] == "raw" and r["rc"] < 2:
+                f.write(f"-j2 debian-raw.tar (plain tar)\t{r['rss']:.1f}\n")
+        for key, rs in groups.items():
+            ok = [x["rss"] for x in rs if x["rc"] < 2]
+            if ok:
+                f.write(f"{rs[0]['label'].replace('rummage ', '')}\t{statistics.median(ok):.1f}\n")
+
 per_gb("j2", "debian.tar")
 per_gb("node", "node.tar")
 print(f"\nreports: {run}/reports")
 PY
 rm -rf "$run/gz" "$run/zstd"
+BENCH_REF_RSS=$run/rss.tsv big_inputs
