@@ -1,6 +1,7 @@
 /* report_text.c: the report for people: a summary, then one block per secret with all the
  * places it was found and what to do about it. */
 #define _POSIX_C_SOURCE 200809L
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,10 +31,51 @@ static const char *upper_sev(enum rmg_severity s)
 
 /* Index of findings grouped by fingerprint, in report order. */
 struct group {
-    size_t first; /* index of its first finding */
+    size_t first, last; /* indices of its first and last findings */
     size_t count;
     enum rmg_severity sev;
 };
+
+#define NO_NEXT SIZE_MAX
+
+/* The findings grouped by fingerprint (a hash table, so a million findings take no longer
+ * than the report): g[0, *ng) in order of first appearance; next[i] is the next finding of
+ * i's group (NO_NEXT after its last). False on out of memory. */
+static bool group_findings(const struct rmg_results *r, struct group *g, size_t *next, size_t *ng)
+{
+    size_t cap = 16;
+    while (cap < 2 * r->n_findings)
+        cap *= 2;
+    size_t *slot = calloc(cap, sizeof *slot); /* group index + 1, 0: empty */
+    if (!slot)
+        return false;
+    *ng = 0;
+    for (size_t i = 0; i < r->n_findings; i++) {
+        const struct rmg_finding *f = &r->findings[i];
+        uint64_t h = 1469598103934665603u; /* FNV-1a */
+        for (const char *c = f->fingerprint; *c; c++)
+            h = (h ^ (unsigned char)*c) * 1099511628211u;
+        size_t at = (size_t)h & (cap - 1);
+        while (slot[at] && strcmp(r->findings[g[slot[at] - 1].first].fingerprint,
+                                  f->fingerprint) != 0)
+            at = (at + 1) & (cap - 1);
+        next[i] = NO_NEXT;
+        if (!slot[at]) {
+            g[*ng] = (struct group){i, i, 0, f->severity};
+            slot[at] = ++*ng;
+        } else {
+            struct group *k = &g[slot[at] - 1];
+            next[k->last] = i;
+            k->last = i;
+        }
+        struct group *k = &g[slot[at] - 1];
+        k->count++;
+        if (f->severity > k->sev)
+            k->sev = f->severity;
+    }
+    free(slot);
+    return true;
+}
 
 static int cmp_group(const void *a, const void *b)
 {
@@ -246,33 +288,17 @@ static void location_line(FILE *out, const struct rmg_finding *f, bool color)
 void rmg_report_text(FILE *out, const struct rmg_results *r, const struct rmg_report_opts *o)
 {
     struct group *g = calloc(r->n_findings ? r->n_findings : 1, sizeof *g);
-    size_t *member = calloc(r->n_findings ? r->n_findings : 1, sizeof *member);
-    if (!g || !member) {
+    size_t *next = calloc(r->n_findings ? r->n_findings : 1, sizeof *next);
+    size_t ng = 0;
+    if (!g || !next || !group_findings(r, g, next, &ng)) {
         free(g);
-        free(member);
+        free(next);
         fputs("rummage: out of memory while writing the report\n", out);
         return;
     }
-    size_t ng = 0;
     size_t by_sev[4] = {0};
-    for (size_t i = 0; i < r->n_findings; i++) {
-        const struct rmg_finding *f = &r->findings[i];
-        size_t k;
-        for (k = 0; k < ng; k++)
-            if (strcmp(r->findings[g[k].first].fingerprint, f->fingerprint) == 0)
-                break;
-        if (k == ng) {
-            g[ng++] = (struct group){i, 0, f->severity};
-            by_sev[f->severity]++;
-        }
-        g[k].count++;
-        if (f->severity > g[k].sev)
-            g[k].sev = f->severity;
-        member[i] = k;
-    }
-    /* Map each finding to its group's first index so sorting groups keeps membership. */
-    for (size_t i = 0; i < r->n_findings; i++)
-        member[i] = g[member[i]].first;
+    for (size_t k = 0; k < ng; k++)
+        by_sev[r->findings[g[k].first].severity]++;
     if (ng > 1)
         qsort(g, ng, sizeof *g, cmp_group);
 
@@ -335,9 +361,7 @@ void rmg_report_text(FILE *out, const struct rmg_results *r, const struct rmg_re
             fprintf(out, "   %zu locations", g[k].count);
         fputc('\n', out);
         size_t shown = 0;
-        for (size_t i = g[k].first; i < r->n_findings; i++) {
-            if (member[i] != g[k].first)
-                continue;
+        for (size_t i = g[k].first; i != NO_NEXT; i = next[i]) {
             if (shown == 20) {
                 fprintf(out, "    ...     and %zu more (all in --format json)\n", g[k].count - 20);
                 break;
@@ -351,9 +375,7 @@ void rmg_report_text(FILE *out, const struct rmg_results *r, const struct rmg_re
         /* Advice for each kind of place this secret was found, once. */
         const char *said[8];
         size_t n_said = 0;
-        for (size_t i = g[k].first; i < r->n_findings && n_said < 8; i++) {
-            if (member[i] != g[k].first)
-                continue;
+        for (size_t i = g[k].first; i != NO_NEXT && n_said < 8; i = next[i]) {
             const char *adv = rmg_state_remedy(&r->findings[i]);
             bool dup = !adv;
             for (size_t j = 0; j < n_said && !dup; j++)
@@ -367,7 +389,7 @@ void rmg_report_text(FILE *out, const struct rmg_results *r, const struct rmg_re
         }
     }
     free(g);
-    free(member);
+    free(next);
 }
 
 void rmg_report_errors(FILE *out, const struct rmg_results *r)

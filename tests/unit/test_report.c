@@ -382,6 +382,53 @@ static void text_redacts_and_groups(void **state)
     free(text);
 }
 
+/* Many secrets, their findings interleaved (line i holds secret i % 500): every secret is one
+ * block, with its three locations in order, however many groups there are. */
+static void text_groups_many_secrets(void **state)
+{
+    struct fixture *fx = *state;
+    struct rmg_results res;
+    rmg_results_init(&res);
+    struct rmg_scanner *sc = rmg_scanner_new(fx->rules, NULL);
+    assert_non_null(sc);
+    struct rmg_buf in = {0};
+    static const char al[] = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    for (int i = 0; i < 1500; i++) {
+        char v[13];
+        unsigned x = 2654435761u * (unsigned)(i % 500 + 1);
+        for (int j = 0; j < 12; j++, x = x * 1103515245u + 12345u)
+            v[j] = al[(x >> 16) % (sizeof al - 1)];
+        v[12] = '\0';
+        rmg_buf_printf(&in, "k = tok_%s\n", v);
+    }
+    struct rmg_location loc = {.target = (char *)"t", .path = (char *)"f.env", .layer_index = -1};
+    rmg_scan_buffer(sc, in.data, in.len, &loc, &res);
+    rmg_scanner_free(sc);
+    rmg_buf_free(&in);
+    rmg_results_sort(&res);
+    char *mem = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&mem, &len);
+    assert_non_null(f);
+    struct rmg_report_opts o = {.rules = fx->rules};
+    rmg_report_text(f, &res, &o);
+    fclose(f);
+    assert_memory_equal(mem, "500 secrets in 1500 findings", strlen("500 secrets in 1500 findings"));
+    size_t blocks = 0;
+    for (const char *p = mem; (p = strstr(p, "3 locations")); p++)
+        blocks++;
+    assert_int_equal(blocks, 500);
+    /* Secret 7 (fingerprints differ, so find its block by its first line): lines 8, 508, 1008. */
+    const char *at = strstr(mem, "f.env:8:5\n");
+    assert_non_null(at);
+    const char *second = strstr(at, "f.env:");
+    second = strstr(second + 1, "f.env:");
+    assert_non_null(second);
+    assert_memory_equal(second, "f.env:508:5\n", strlen("f.env:508:5\n"));
+    free(mem);
+    rmg_results_clear(&res);
+}
+
 static void text_color_marks_severity(void **state)
 {
     struct fixture *fx = *state;
@@ -436,6 +483,7 @@ int main(void)
         cmocka_unit_test(json_same_secret_same_fingerprint),
         cmocka_unit_test(text_plain_has_no_escape_bytes),
         cmocka_unit_test(text_redacts_and_groups),
+        cmocka_unit_test(text_groups_many_secrets),
         cmocka_unit_test(text_color_marks_severity),
         cmocka_unit_test(text_no_findings),
         cmocka_unit_test(errors_are_escaped),
