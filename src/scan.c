@@ -131,6 +131,12 @@ static enum rmg_status scan_stdin(const struct rmg_scan_ctx *ctx, struct rmg_sca
     unsigned char *head = malloc(HEAD_MAX);
     if (!head)
         return RMG_ENOMEM;
+    /* From a pipe (docker save | rummage scan -), a larger pipe lets the writer run ahead of
+     * the reader instead of both taking turns at its default 64 KiB; 1 MiB is what any process
+     * may ask for (/proc/sys/fs/pipe-max-size). Not a pipe, or refused: as it is. */
+    struct stat st0;
+    if (fstat(0, &st0) == 0 && S_ISFIFO(st0.st_mode))
+        (void)fcntl(0, F_SETPIPE_SZ, 1 << 20);
     ssize_t n = rmg_read_head(0, head, HEAD_MAX);
     enum rmg_status st;
     if (n < 0) {

@@ -8,6 +8,11 @@
  * An OCI layout directory is read on demand instead: index.json, then only the manifests,
  * configs and layers the selected images reference.
  *
+ * With more than one job, a layer whose bytes can be read on their own (an OCI layout's blob
+ * file, a registry blob, the entry of an archive *file* at its offset) is walked by a thread of
+ * its own ("layers walked in parallel" below), so several layers inflate at once; everything a
+ * layer thread finds is kept apart and taken over in start order when all are done.
+ *
  * The layer cache (cache.h) is consulted for every blob whose name is a digest
  * ("blobs/sha256/HEX", "HEX.tar"): an on-demand source does not fetch a cached layer at all
  * (a local directory's blob is hashed first: its name is only a claim), a stream hashes the
