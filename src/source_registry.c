@@ -603,6 +603,16 @@ static void set_authorization(struct session *s, char *line)
     s->authorization = line;
 }
 
+/* Frees what a session holds (the authorization and credentials wiped first). */
+static void session_release(struct session *s)
+{
+    set_authorization(s, NULL);
+    creds_clear(&s->creds);
+    if (s->curl)
+        curl_easy_cleanup(s->curl);
+    s->curl = NULL;
+}
+
 /* Reads a credential file (auth.json or config.json) and looks host/repo up in it. A file
  * that is not there is silently skipped unless `must` (the user named it). */
 static bool creds_from_file(struct session *s, const char *path, const char *label, bool must,
@@ -1426,10 +1436,7 @@ static struct session *session_clone(const struct session *s, struct rmg_results
         ok = creds_set(&c->creds, s->creds.user, strlen(s->creds.user), s->creds.pass,
                        strlen(s->creds.pass));
     if (!ok) {
-        set_authorization(c, NULL);
-        creds_clear(&c->creds);
-        if (c->curl)
-            curl_easy_cleanup(c->curl);
+        session_release(c);
         free(c);
         return NULL;
     }
@@ -1454,9 +1461,7 @@ struct layer_fetch {
 static void layer_fetch_free(struct layer_fetch *f)
 {
     if (f->own) {
-        set_authorization(f->own, NULL);
-        creds_clear(&f->own->creds);
-        curl_easy_cleanup(f->own->curl);
+        session_release(f->own);
         free(f->own);
     }
     rmg_results_clear(&f->warnings);
@@ -1739,9 +1744,7 @@ enum rmg_status rmg_source_registry(const struct rmg_scan_ctx *ctx,
     for (size_t i = 0; i < r.n_manifests; i++)
         free(r.manifests[i]);
     free(r.manifests);
-    set_authorization(&s, NULL);
-    creds_clear(&s.creds);
-    curl_easy_cleanup(s.curl);
+    session_release(&s);
     return st;
 }
 
@@ -2025,9 +2028,7 @@ enum rmg_status rmg_registry_expand(const struct rmg_registry_opts *o, const cha
             ok = false;
         }
     }
-    set_authorization(&s, NULL);
-    creds_clear(&s.creds);
-    curl_easy_cleanup(s.curl);
+    session_release(&s);
     if (!ok) {
         rmg_strv_free(v.v, v.n);
         rmg_results_add_error(errors, RMG_EINPUT, target, NULL, "%s", err);
