@@ -164,6 +164,11 @@ static void hash_tap(void *md, const void *data, size_t len)
     EVP_DigestUpdate(md, data, len);
 }
 
+/* The error of a walked layer whose bytes turned out not to have its digest. */
+static const char not_its_digest[] = "its bytes do not have the digest its name says: not the "
+                                     "layer it claims to be (what it holds is reported, but "
+                                     "not trusted)";
+
 /* Ends md (not freed): does it give `digest` ("sha256:HEX")? */
 static bool hash_is(EVP_MD_CTX *md, const char *digest)
 {
@@ -372,9 +377,7 @@ static void settle_digest(struct reader *r, int id, EVP_MD_CTX *md, const char *
     if (hash_is(md, digest))
         r->src->blobs.v[id].verified = true;
     else
-        reader_error(r, RMG_EINPUT, r->src->blobs.v[id].name, "its bytes do not have the "
-                     "digest its name says: not the layer it claims to be (what it holds is "
-                     "reported, but not trusted)");
+        reader_error(r, RMG_EINPUT, r->src->blobs.v[id].name, "%s", not_its_digest);
 }
 
 /* ---- layers walked in parallel -----------------------------------------------------------
@@ -464,9 +467,7 @@ static void task_walk_stream(struct layer_task *t, void *ud, archive_read_callba
         if (md && hash_rest(ud)) {
             t->verified = hash_is(md, t->digest);
             if (!t->verified)
-                task_error(t, RMG_EINPUT, "its bytes do not have the digest its name says: not "
-                           "the layer it claims to be (what it holds is reported, but not "
-                           "trusted)");
+                task_error(t, RMG_EINPUT, "%s", not_its_digest);
         }
     }
     if (a)
@@ -649,6 +650,33 @@ static void runner_finish(struct reader *r)
     pthread_mutex_destroy(&run->mu);
     pthread_cond_destroy(&run->slot);
     free(run);
+}
+
+/* With a place taken by runner_reserve: blob `name` of an on-demand source becomes a layer
+ * walked by a thread of its own (runner_start's fd, own_fd, digest, body and arg, from offset
+ * 0), and is returned; NULL when it cannot (the place is given back, the caller still owns
+ * fd, digest and arg). */
+static struct rmg_blob *start_blob(struct reader *r, const char *name, uint64_t size, int fd,
+                                   bool own_fd, char *digest, void (*body)(void *), void *arg)
+{
+    struct rmg_blobs *blobs = &r->src->blobs;
+    struct rmg_blob *b = rmg_blobs_find(blobs, name);
+    if ((b && b->layer) || (!b && !(b = rmg_blobs_add(blobs, name))) ||
+        !(b->paths = rmg_pathset_new())) {
+        runner_release(r->par);
+        return NULL;
+    }
+    int id = b->id;
+    b->size = size;
+    if (!runner_start(r, id, fd, own_fd, 0, size, digest, body, arg)) {
+        rmg_pathset_free(blobs->v[id].paths);
+        blobs->v[id].paths = NULL;
+        return NULL;
+    }
+    b = &blobs->v[id];
+    b->layer = true;
+    progress(r, name, size, false);
+    return b;
 }
 
 /* Blob `id` is a layer whose findings (added to r->tmp) and paths came from the cache. */
@@ -1122,25 +1150,11 @@ static struct rmg_blob *dir_get_layer(struct rmg_image_source *src, const char *
     struct reader *r = &d->od.reader->r;
     if (r->par) {
         /* Walked by a thread of its own (its bytes checked there, with the cache on). */
-        if (!b && !(b = rmg_blobs_add(&src->blobs, name))) {
-            close(fd);
-            rmg_fmt(err, errlen, "out of memory");
-            return NULL;
-        }
-        int id = b->id;
         char *digest = r->ctx->cache ? rmg_blob_name_digest(name) : NULL;
-        b->size = (uint64_t)st.st_size;
-        if ((b->paths = rmg_pathset_new())) {
-            runner_reserve(r->par);
-            if (runner_start(r, id, fd, true, 0, b->size, digest, NULL, NULL)) {
-                b->layer = true;
-                progress(r, name, b->size, false);
-                return b;
-            }
-        }
+        runner_reserve(r->par);
+        if ((b = start_blob(r, name, (uint64_t)st.st_size, fd, true, digest, NULL, NULL)))
+            return b;
         free(digest);
-        rmg_pathset_free(b->paths);
-        b->paths = NULL;
     }
     b = rmg_source_image_walk_fd(&d->od, name, fd, (uint64_t)st.st_size, true, err, errlen);
     close(fd);
@@ -1224,28 +1238,7 @@ struct rmg_blob *rmg_source_image_start_layer(struct rmg_ondemand_source *src,
                                               const char *name, uint64_t size,
                                               void (*body)(void *arg), void *arg)
 {
-    struct reader *r = &src->reader->r;
-    struct rmg_blobs *blobs = &src->base.blobs;
-    struct rmg_blob *b = rmg_blobs_find(blobs, name);
-    if ((b && b->layer) || (!b && !(b = rmg_blobs_add(blobs, name)))) {
-        runner_release(r->par);
-        return NULL;
-    }
-    int id = b->id;
-    b->size = size;
-    if (!(b->paths = rmg_pathset_new())) {
-        runner_release(r->par);
-        return NULL;
-    }
-    if (!runner_start(r, id, -1, false, 0, size, NULL, body, arg)) {
-        rmg_pathset_free(blobs->v[id].paths);
-        blobs->v[id].paths = NULL;
-        return NULL;
-    }
-    b = &blobs->v[id];
-    b->layer = true;
-    progress(r, name, size, false);
-    return b;
+    return start_blob(&src->reader->r, name, size, -1, false, NULL, body, arg);
 }
 
 struct rmg_blob *rmg_source_image_walk_fd(struct rmg_ondemand_source *src, const char *name,
