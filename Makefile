@@ -157,7 +157,7 @@ fuzz: deps
 
 _fuzz: $(FUZZ_BIN)
 
-$(FUZZ_BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/tarfix.h $(FUZZ_BUILD)/librummage.a
+$(FUZZ_BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/tarfix.h tests/fuzz/fuzz_rules.h $(FUZZ_BUILD)/librummage.a
 	@mkdir -p $(@D)
 	clang $(WARN) -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) $(DEFS) -Iinclude -Isrc $(PKG_CFLAGS) \
 	    -o $@ $< $(FUZZ_BUILD)/librummage.a $(LDLIBS)

@@ -16,6 +16,7 @@
 #include "cache.h"
 #include "report.h"
 #include "util.h"
+#include "fuzz_rules.h"
 
 #define DIGEST "sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
@@ -69,10 +70,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     char err[512];
-    rules = rmg_rules_new();
-    if (!rules || rmg_rules_add_builtin(rules, err, sizeof err) != RMG_OK ||
-        rmg_rules_compile(rules, RMG_ENGINE_AUTO, err, sizeof err) != RMG_OK)
-        abort();
+    rules = fuzz_builtin_rules(true, RMG_ENGINE_AUTO);
     rmg_limits_default(&limits);
     if (!mkdtemp(dir) || !(cache = rmg_cache_open(dir, rules, &opts, &limits, err, sizeof err)))
         abort();

@@ -14,6 +14,7 @@
 #include "baseline.h"
 #include "config.h"
 #include "util.h"
+#include "fuzz_rules.h"
 
 static struct rmg_rules *rules;
 
@@ -22,10 +23,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    char err[512];
-    rules = rmg_rules_new();
-    if (!rules || rmg_rules_add_builtin(rules, err, sizeof err) != RMG_OK)
-        abort();
+    rules = fuzz_builtin_rules(false, RMG_ENGINE_AUTO);
     return 0;
 }
 

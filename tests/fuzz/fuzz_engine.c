@@ -6,26 +6,18 @@
 #include <string.h>
 
 #include "rummage.h"
+#include "fuzz_rules.h"
 
 static struct rmg_rules *vs_rules, *pc_rules;
 
-static struct rmg_rules *load(enum rmg_engine_kind e)
-{
-    char err[512];
-    struct rmg_rules *r = rmg_rules_new();
-    if (!r || rmg_rules_add_builtin(r, err, sizeof err) != RMG_OK ||
-        rmg_rules_compile(r, e, err, sizeof err) != RMG_OK)
-        abort();
-    return r;
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    vs_rules = load(RMG_ENGINE_AUTO);
-    pc_rules = load(RMG_ENGINE_PCRE2);
+    vs_rules = fuzz_builtin_rules(true, RMG_ENGINE_AUTO);
+    pc_rules = fuzz_builtin_rules(true, RMG_ENGINE_PCRE2);
     return 0;
 }
 

@@ -15,19 +15,15 @@
 #include "scan.h"
 #include "source_image.h"
 #include "tarfix.h"
+#include "fuzz_rules.h"
 
 static struct rmg_rules *rules;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char err[512];
-    if (!rules) {
-        rules = rmg_rules_new();
-        if (!rules || rmg_rules_add_builtin(rules, err, sizeof err) != RMG_OK ||
-            rmg_rules_compile(rules, RMG_ENGINE_AUTO, err, sizeof err) != RMG_OK)
-            abort();
-    }
+    if (!rules)
+        rules = fuzz_builtin_rules(true, RMG_ENGINE_AUTO);
     struct rmg_scan_ctx ctx = {.rules = rules, .jobs = 1};
     rmg_limits_default(&ctx.limits);
     ctx.limits.max_layer_bytes = 8u << 20;

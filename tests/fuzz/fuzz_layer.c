@@ -12,6 +12,7 @@
 
 #include "layer.h"
 #include "tarfix.h"
+#include "fuzz_rules.h"
 
 static struct rmg_rules *rules;
 
@@ -46,13 +47,8 @@ static void check_clean_path(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char err[512];
-    if (!rules) {
-        rules = rmg_rules_new();
-        if (!rules || rmg_rules_add_builtin(rules, err, sizeof err) != RMG_OK ||
-            rmg_rules_compile(rules, RMG_ENGINE_AUTO, err, sizeof err) != RMG_OK)
-            abort();
-    }
+    if (!rules)
+        rules = fuzz_builtin_rules(true, RMG_ENGINE_AUTO);
     check_clean_path(data, size);
 
     uint8_t *buf = malloc(size ? size : 1);

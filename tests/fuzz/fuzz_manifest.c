@@ -26,6 +26,7 @@
 #include "scan.h"
 #include "source_image.h"
 #include "util.h"
+#include "fuzz_rules.h"
 
 #define N_LAYERS 8 /* the last one is missing */
 
@@ -77,11 +78,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    char err[512];
-    rules = rmg_rules_new();
-    if (!rules || rmg_rules_add_builtin(rules, err, sizeof err) != RMG_OK ||
-        rmg_rules_compile(rules, RMG_ENGINE_AUTO, err, sizeof err) != RMG_OK)
-        abort();
+    rules = fuzz_builtin_rules(true, RMG_ENGINE_AUTO);
     /* A synthetic AWS key id, made up here (fixed, so runs repeat). */
     static char env[64];
     unsigned x = 12345;
