@@ -725,6 +725,23 @@ static inline enum rmg_rx_result rmg_rx_walk_alts(const char *re, size_t from, s
                                                   struct rmg_rx_paths *ps, int depth,
                                                   struct rmg_rx_buf *prefix);
 
+/* The alternatives of group atom a walked from a copy of ps into *out (a new array of
+ * RMG_RX_MAX_PATHS, freed by the caller; out->v NULL on out of memory, nothing walked). */
+static inline enum rmg_rx_result rmg_rx_walk_group(const char *re, const struct rmg_rx_atom *a,
+                                                   const struct rmg_rx_kw *kw,
+                                                   const struct rmg_rx_paths *ps, int depth,
+                                                   struct rmg_rx_paths *out,
+                                                   struct rmg_rx_buf *alt_prefix)
+{
+    *out = (struct rmg_rx_paths){(struct rmg_rx_path *)malloc(RMG_RX_MAX_PATHS * sizeof *out->v),
+                                 0, false};
+    if (!out->v)
+        return RMG_RX_GIVE_UP;
+    memcpy(out->v, ps->v, ps->n * sizeof *ps->v);
+    out->n = ps->n;
+    return rmg_rx_walk_alts(re, a->body, a->body_end, kw, out, depth + 1, alt_prefix);
+}
+
 /* Walks the sequence re[from, to) (no '|' at its level) from the paths in ps. HELD: every
  * path holds a keyword by the end of some item; `prefix` gets a regex matching the texts of
  * the sequence up to that point (the sequence's own text up to that item; for a group that
@@ -800,15 +817,12 @@ static inline enum rmg_rx_result rmg_rx_walk_seq(const char *re, size_t from, si
         } else if (a.kind == RMG_RX_GROUP && maybe) {
             /* Zero or one: the paths that skip it, plus each alternative's. */
             struct rmg_rx_buf alt_prefix = {NULL, 0, 0, false};
-            struct rmg_rx_paths out = {(struct rmg_rx_path *)malloc(RMG_RX_MAX_PATHS * sizeof *out.v), 0, false};
+            struct rmg_rx_paths out;
+            enum rmg_rx_result r = rmg_rx_walk_group(re, &a, kw, ps, depth, &out, &alt_prefix);
             if (!out.v) {
                 res = RMG_RX_GIVE_UP;
                 break;
             }
-            memcpy(out.v, ps->v, ps->n * sizeof *ps->v);
-            out.n = ps->n;
-            enum rmg_rx_result r = rmg_rx_walk_alts(re, a.body, a.body_end, kw, &out, depth + 1,
-                                                    &alt_prefix);
             free(alt_prefix.s);
             bool ok = r != RMG_RX_GIVE_UP;
             if (r == RMG_RX_HELD) {
@@ -827,15 +841,12 @@ static inline enum rmg_rx_result rmg_rx_walk_seq(const char *re, size_t from, si
             /* Each alternative from the paths here (the first repetition when repeated);
              * the paths after are the union of the alternatives' ends. */
             struct rmg_rx_buf alt_prefix = {NULL, 0, 0, false};
-            struct rmg_rx_paths out = {(struct rmg_rx_path *)malloc(RMG_RX_MAX_PATHS * sizeof *out.v), 0, false};
+            struct rmg_rx_paths out;
+            enum rmg_rx_result r = rmg_rx_walk_group(re, &a, kw, ps, depth, &out, &alt_prefix);
             if (!out.v) {
                 res = RMG_RX_GIVE_UP;
                 break;
             }
-            memcpy(out.v, ps->v, ps->n * sizeof *ps->v);
-            out.n = ps->n;
-            enum rmg_rx_result r = rmg_rx_walk_alts(re, a.body, a.body_end, kw, &out, depth + 1,
-                                                    &alt_prefix);
             if (r == RMG_RX_HELD) {
                 /* Every alternative holds a keyword: the prefix is the sequence so far and
                  * one repetition of the group cut to its alternatives' prefixes. */
