@@ -48,7 +48,9 @@ SANFLAGS  := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fn
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(SANFLAGS) $(DEFS) -Iinclude -Isrc $(PKG_CFLAGS) -MMD -MP
 LDLIBS    := $(PKG_LIBS) -lpthread -lm
 
-LIB_SRC   := $(filter-out src/main.c,$(wildcard src/*.c))
+# One folder per pipeline stage (src/README.md); the library is every stage but the CLI's main.
+STAGES    := common engine image source context report cli
+LIB_SRC   := $(filter-out src/cli/main.c,$(foreach d,$(STAGES),$(wildcard src/$(d)/*.c)))
 LIB_OBJ   := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/rules_builtin.o
 RULE_FILES := $(sort $(wildcard patterns/*.json))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
@@ -59,13 +61,14 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 all: $(BUILD)/rummage
 
 $(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
+	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/obj $(BUILD)/tests:
 	mkdir -p $@
 
-$(BUILD)/embed: src/tools/embed.c src/regex_width.h | $(BUILD)/obj
-	$(CC) -O1 -D_GNU_SOURCE $(DEFS) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
+$(BUILD)/embed: src/tools/embed.c src/engine/regex_width.h | $(BUILD)/obj
+	$(CC) -O1 -D_GNU_SOURCE $(DEFS) -Isrc $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
 
 $(BUILD)/rules_builtin.c: $(BUILD)/embed $(RULE_FILES)
 	$(BUILD)/embed $@ $(RULE_FILES)
@@ -77,7 +80,7 @@ $(BUILD)/librummage.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/rummage: $(BUILD)/obj/main.o $(BUILD)/librummage.a
+$(BUILD)/rummage: $(BUILD)/obj/cli/main.o $(BUILD)/librummage.a
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/support.h $(BUILD)/librummage.a | $(BUILD)/tests
@@ -268,4 +271,4 @@ test-hostile: $(BUILD)/rummage
 clean:
 	rm -rf build build-san build-fuzz build-tsan build-valgrind
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/obj/main.d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/obj/cli/main.d

@@ -17,7 +17,7 @@ Method
       capped (--per-category) so that no one source dominates the pooled figures.
 
 The entropy is rummage's: H = log2(n) - sum(c * log2(c)) / n over byte counts, in bits per
-character (src/entropy.c). Standard library only. Usage:
+character (src/engine/entropy.c). Standard library only. Usage:
 
     python3 tests/measure_entropy.py            # tables and recommendation, markdown
     python3 tests/measure_entropy.py --seed 7   # another sample

@@ -3,11 +3,11 @@
  * DESIGN. Each file (a gzip or a zstd layer blob) is read into memory once, then decompressed
  * whole to a discard buffer by every inflater that applies, best of N rounds: for gzip, zlib's
  * inflate (256 KiB output buffer), libarchive's filters (raw format, what rummage used before
- * ISA-L), ISA-L's isal_inflate (what src/gunzip.c does) and libdeflate (whole buffer, output
+ * ISA-L), ISA-L's isal_inflate (what src/image/gunzip.c does) and libdeflate (whole buffer, output
  * sized from the gzip ISIZE trailer); for zstd, libzstd's ZSTD_decompressStream and
  * libarchive's zstd filter. Concatenated gzip members are inflated one after another as
  * gzip(1) does; after the last, bytes that do not start another member are ignored (as
- * src/gunzip.c and libarchive do). One untimed round per inflater first computes the output's
+ * src/image/gunzip.c and libarchive do). One untimed round per inflater first computes the output's
  * length and CRC-32 (zlib's crc32), which must agree across inflaters: a wrong result shows
  * as MISMATCH and a non-zero exit. Timed rounds do not compute the CRC (the inflaters' own
  * gzip checks still run). libdeflate's timing includes allocating (and so faulting in) its
@@ -163,7 +163,7 @@ static bool run_libarchive(const unsigned char *in, size_t n, struct scratch *s,
     return ok;
 }
 
-/* ---- ISA-L igzip, streaming (as src/gunzip.c) --------------------------------------------- */
+/* ---- ISA-L igzip, streaming (as src/image/gunzip.c) --------------------------------------------- */
 
 static const char *isal_error(int ret)
 {

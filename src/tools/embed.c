@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #ifdef RMG_HAVE_VECTORSCAN
-#include "../regex_width.h"
+#include "engine/regex_width.h"
 #endif
 
 static unsigned width_of(const char *regex)

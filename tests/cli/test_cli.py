@@ -910,12 +910,12 @@ def version_names_rule_set(tmp):
 
 @test
 def help_mentions_every_option(tmp):
-    src = (ROOT / "src" / "cli.c").read_text()
+    src = (ROOT / "src" / "cli" / "commands.c").read_text()
     table = re.search(r"static const struct option \w+\[\]\s*=\s*\{(.*?)\{\s*NULL", src, re.S)
-    check(table, "cannot find the option table in src/cli.c")
+    check(table, "cannot find the option table in src/cli/commands.c")
     parsed = set(re.findall(r'\{\s*"([a-z][a-z0-9-]*)"\s*,\s*(?:no|required|optional)_argument',
                             table.group(1)))
-    check(len(parsed) >= 10, f"too few options parsed from src/cli.c: {parsed}")
+    check(len(parsed) >= 10, f"too few options parsed from src/cli/commands.c: {parsed}")
     for args in (["--help"], ["-h"], ["help"], ["scan", "--help"]):
         res = run(*args)
         expect_rc(res, 0, " ".join(args))

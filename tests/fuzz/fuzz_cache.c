@@ -1,4 +1,4 @@
-/* fuzz_cache.c: libFuzzer target: arbitrary bytes as an entry of the layer cache (src/cache.c),
+/* fuzz_cache.c: libFuzzer target: arbitrary bytes as an entry of the layer cache (src/image/cache.c),
  * loaded as a scan would load it, and what loads put through every report, with and without
  * --show-secrets (a cached finding has only its redacted secret). A cache entry is checked
  * against its key and digest, which depend on the rule set, so the input says "@KEY@" and
@@ -13,9 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cache.h"
-#include "report.h"
-#include "util.h"
+#include "image/cache.h"
+#include "report/report.h"
+#include "common/util.h"
 #include "fuzz_rules.h"
 
 #define DIGEST "sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"

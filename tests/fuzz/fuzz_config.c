@@ -11,9 +11,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "baseline.h"
-#include "config.h"
-#include "util.h"
+#include "report/baseline.h"
+#include "cli/config.h"
+#include "common/util.h"
 #include "fuzz_rules.h"
 
 static struct rmg_rules *rules;

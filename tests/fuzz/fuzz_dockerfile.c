@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dockerfile.h"
+#include "context/dockerfile.h"
 
 static void walk(const struct rmg_dockerfile *df)
 {

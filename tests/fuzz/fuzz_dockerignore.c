@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dockerignore.h"
+#include "context/dockerignore.h"
 
 #define MAX_PATHS 12
 #define MAX_PATH_LEN 600

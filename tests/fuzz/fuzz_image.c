@@ -11,9 +11,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "layer.h"
-#include "scan.h"
-#include "source_image.h"
+#include "image/layer.h"
+#include "source/target.h"
+#include "source/image.h"
 #include "tarfix.h"
 #include "fuzz_rules.h"
 

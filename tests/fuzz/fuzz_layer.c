@@ -1,5 +1,5 @@
 /* fuzz_layer.c: libFuzzer target: arbitrary bytes as one image layer through the layer walker
- * (src/layer.c): any compression by magic bytes, whiteouts and opaque directories into the
+ * (src/image/layer.c): any compression by magic bytes, whiteouts and opaque directories into the
  * path set, archives inside it (tar, tar.gz, zip, jar, single compressed files) opened two
  * levels down, with small limits so the entry, size, ratio and zip limits are hit. Tar header
  * checksums are fixed first (tarfix.h; not for sizes divisible by 7, which keep their bytes),
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "layer.h"
+#include "image/layer.h"
 #include "tarfix.h"
 #include "fuzz_rules.h"
 

@@ -1,7 +1,7 @@
 /* fuzz_manifest.c: libFuzzer target: arbitrary JSON documents as an image's metadata, through
- * the image model (src/image.c: docker-save manifest.json, OCI index.json, nested indexes,
+ * the image model (src/image/model.c: docker-save manifest.json, OCI index.json, nested indexes,
  * platform selection, image manifests, configs, history, annotations) and the resolve step,
- * fed by an on-demand source (source_image.h) that holds the documents in memory, so the
+ * fed by an on-demand source (source/image.h) that holds the documents in memory, so the
  * fuzzer works on the JSON itself rather than on tar headers around it.
  *
  * Input: one option byte (platform, --all-platforms, the image asked for, and what the first
@@ -23,9 +23,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "scan.h"
-#include "source_image.h"
-#include "util.h"
+#include "source/target.h"
+#include "source/image.h"
+#include "common/util.h"
 #include "fuzz_rules.h"
 
 #define N_LAYERS 8 /* the last one is missing */

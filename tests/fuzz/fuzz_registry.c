@@ -3,10 +3,10 @@
  * headers (WWW-Authenticate challenges, Link pages, Retry-After, Content-Type), the registry's
  * error JSON, credential files (auth.json / config.json entries, base64 "auth"), and the
  * manifest bookkeeping (digests an index lists, a layer's size in a manifest). They are static
- * in src/source_registry.c, so this file includes it (the library's copy is then not linked).
+ * in src/source/registry.c, so this file includes it (the library's copy is then not linked).
  * Credential helpers are never run: their keys are removed from a config before lookup.
  * The first byte chooses the parser; the rest is its input. */
-#include "source_registry.c"
+#include "source/registry.c"
 
 #include <stdint.h>
 

@@ -17,12 +17,12 @@
 
 #include <cmocka.h>
 
-#include "cache.h"
-#include "layer.h"
-#include "pathset.h"
+#include "image/cache.h"
+#include "image/layer.h"
+#include "image/pathset.h"
 #include "rummage.h"
 #include "support.h"
-#include "util.h"
+#include "common/util.h"
 
 static const char rules_json[] =
     "{\"rules\": ["

@@ -1,4 +1,4 @@
-/* test_config.c: unit tests of src/config.h: loading `.rummage.json` files and the
+/* test_config.c: unit tests of src/cli/config.h: loading `.rummage.json` files and the
  * allow-list filter (paths, rule ids, fingerprints, secret regexes) over real findings made
  * by scanning buffers with a tiny rule set through the public API. */
 
@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "config.h"
+#include "cli/config.h"
 #include "rummage.h"
 #include "support.h"
 

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "dockerfile.h"
+#include "context/dockerfile.h"
 
 #define N(a) (sizeof(a) / sizeof *(a))
 

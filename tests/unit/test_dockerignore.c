@@ -16,8 +16,8 @@
 
 #include <cmocka.h>
 
-#include "dockerignore.h"
-#include "util.h"
+#include "context/dockerignore.h"
+#include "common/util.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -102,7 +102,7 @@ static void docker_docs_examples(void **state)
         {"foo/bar", "bar", false, 0},
         {"foo/bar", "x/foo/bar", false, 0},
         /* "*" first, then exceptions: say what to include */
-        {"*\n!src\n!Dockerfile", "src/main.c", false, 2},
+        {"*\n!src\n!Dockerfile", "src/cli/main.c", false, 2},
         {"*\n!src\n!Dockerfile", "Dockerfile", false, 3},
         {"*\n!src\n!Dockerfile", ".env", true, 1},
         /* the pattern "." is ignored (it can only match the root, which is never excluded) */

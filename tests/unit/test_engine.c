@@ -16,10 +16,10 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "rules_internal.h"
+#include "engine/rules.h"
 #include "rummage.h"
 #include "support.h"
-#include "util.h"
+#include "common/util.h"
 
 static struct rmg_rules *builtin(enum rmg_engine_kind e)
 {
@@ -253,7 +253,7 @@ static bool bit_in(const unsigned char set[32], unsigned char c)
 }
 
 /* Every match of every built-in rule, in its examples and their mutations, passes the
- * candidate filters the engine applies (engine.c, candidate): some keyword inside the match
+ * candidate filters the engine applies (engine/scanner.c, candidate): some keyword inside the match
  * ends at e with the match starting in [e - reach, e - kw_min], not after a lead byte, with
  * its tail's bytes right after e and a follow byte in [e - follow_back, e + follow_dist). Checked on the matches themselves, so a
  * wrong filter shows even where later filters (entropy, allow-lists) would drop the match. */

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "entropy.h"
+#include "engine/entropy.h"
 
 #define EPS 1e-9
 

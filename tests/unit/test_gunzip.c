@@ -17,8 +17,8 @@
 
 #include <cmocka.h>
 
-#include "gunzip.h"
-#include "util.h"
+#include "image/gunzip.h"
+#include "common/util.h"
 
 /* A tar of n files "fI.txt" holding "content I\n" repeated (compressible, several blocks). */
 static struct rmg_buf make_tar(int n)

@@ -19,14 +19,14 @@
 
 #include <cmocka.h>
 
-#include "image.h"
-#include "layer.h"
-#include "pathset.h"
+#include "image/model.h"
+#include "image/layer.h"
+#include "image/pathset.h"
 #include "rummage.h"
-#include "scan.h"
-#include "source_image.h"
+#include "source/target.h"
+#include "source/image.h"
 #include "support.h"
-#include "util.h"
+#include "common/util.h"
 
 static const char rules_json[] =
     "{\"rules\": ["
@@ -640,7 +640,7 @@ struct sel {
     int jobs;
 };
 
-/* Scans an image archive from a memfd, the scan context put together as cli.c does. */
+/* Scans an image archive from a memfd, the scan context put together as cli/commands.c does. */
 static enum rmg_status scan_image(const struct fixture *fx, const struct rmg_buf *img,
                                   struct sel s, struct rmg_results *res)
 {

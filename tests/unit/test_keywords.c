@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "rules_internal.h"
+#include "engine/rules.h"
 #include "rummage.h"
 #include "support.h"
 
@@ -222,7 +222,7 @@ static void every_high_byte_alone(void **state)
 }
 
 #ifdef RMG_HAVE_VECTORSCAN
-#include "regex_width.h"
+#include "engine/regex_width.h"
 
 /* Up to four keywords, lower-case. */
 struct kw_case {

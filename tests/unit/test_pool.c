@@ -14,11 +14,11 @@
 
 #include <cmocka.h>
 
-#include "pool.h"
+#include "engine/pool.h"
 #include "rummage.h"
 #include "support.h"
-#include "source_file.h"
-#include "util.h"
+#include "source/file.h"
+#include "common/util.h"
 
 #define N_FILES 300
 

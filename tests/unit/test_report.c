@@ -12,10 +12,10 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "report.h"
+#include "report/report.h"
 #include "rummage.h"
 #include "support.h"
-#include "util.h"
+#include "common/util.h"
 
 static const char rules_json[] =
     "{\"rules\": ["

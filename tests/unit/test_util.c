@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "util.h"
+#include "common/util.h"
 
 static void buf_grows_across_many_appends(void **state)
 {

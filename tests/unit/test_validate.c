@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "validate.h"
+#include "engine/validate.h"
 
 /* ------------------------------------------------------------------------ fixtures */
 

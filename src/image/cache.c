@@ -1,0 +1,349 @@
+/* cache.c: the layer cache (see cache.h).
+ *
+ * DESIGN. One file per layer and result key: DIR/layers/KK/KEY.json, where KEY is the sha256
+ * of the key material (format version, rummage's version, rule set hash, scan options,
+ * limits) and the layer's blob digest, so a change of any of them simply misses. An entry is
+ * written to a temporary file in the same directory and renamed into place (atomic on POSIX):
+ * concurrent runs may both write the same entry, never a torn one. An entry that cannot be
+ * read, parsed or checked (unknown rule, bad field) is a miss, and the layer is scanned again.
+ * The entry holds the redacted form of each secret and its shape (length, newlines) for
+ * report regions, never the secret. Who may trust an entry is the caller's business: the
+ * image sources only store entries for blobs whose bytes were checked against the digest. */
+#define _GNU_SOURCE
+#include "image/cache.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/util.h"
+
+#define CACHE_FORMAT 1
+#define MAX_ENTRY (512u << 20) /* bytes of one entry file */
+
+struct rmg_cache {
+    char *dir;
+    char material[65]; /* sha256 of everything the results depend on, but the layer */
+    const struct rmg_rules *rules;
+};
+
+/* mkdir -p, mode 0700 for what it creates. */
+static bool make_dirs(const char *path, char *err, size_t errlen)
+{
+    char buf[4096];
+    if (!path[0] || strlen(path) >= sizeof buf) {
+        rmg_fmt(err, errlen, "bad directory name");
+        return false;
+    }
+    rmg_fmt(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1;; p++) {
+        bool end = *p == '\0';
+        if (*p == '/' || end) {
+            *p = '\0';
+            if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
+                rmg_fmt(err, errlen, "cannot create %s: %s", buf, strerror(errno));
+                return false;
+            }
+            if (end)
+                break;
+            *p = '/';
+        }
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        rmg_fmt(err, errlen, "%s is not a directory", path);
+        return false;
+    }
+    if (access(path, W_OK | X_OK) != 0) {
+        rmg_fmt(err, errlen, "cannot write to %s: %s", path, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+bool rmg_cache_default_dir(char *out, size_t cap)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (xdg && xdg[0] == '/')
+        rmg_fmt(out, cap, "%s/rummage", xdg);
+    else if (home && home[0] == '/')
+        rmg_fmt(out, cap, "%s/.cache/rummage", home);
+    else
+        return false;
+    return true;
+}
+
+struct rmg_cache *rmg_cache_open(const char *dir, const struct rmg_rules *rules,
+                                 const struct rmg_scan_opts *opts,
+                                 const struct rmg_limits *limits, char *err, size_t errlen)
+{
+    if (!make_dirs(dir, err, errlen))
+        return NULL;
+    struct rmg_cache *c = calloc(1, sizeof *c);
+    struct rmg_buf m = {0};
+    /* Everything a layer's findings and path set depend on, but the layer itself. The chunk
+     * size and prefilter do not change results (the engine's contract), but they are cheap to
+     * include and keep debugging runs apart. */
+    rmg_buf_printf(&m, "rummage layer cache %d\nrummage %s\nrules %s\n", CACHE_FORMAT,
+                   RMG_VERSION, rmg_rules_hash(rules));
+    rmg_buf_printf(&m, "opts %zu %d %d\n", opts->chunk_size, opts->no_prefilter,
+                   opts->keep_overlaps);
+    rmg_buf_printf(&m, "limits %llu %zu %llu %llu %llu %zu %d\n",
+                   (unsigned long long)limits->max_entries, limits->max_path,
+                   (unsigned long long)limits->max_layer_bytes,
+                   (unsigned long long)limits->max_ratio, (unsigned long long)limits->ratio_floor,
+                   limits->max_zip_bytes, limits->max_depth);
+    if (!c || !m.data || !(c->dir = rmg_strdup(dir))) {
+        rmg_buf_free(&m);
+        free(c);
+        rmg_fmt(err, errlen, "out of memory");
+        return NULL;
+    }
+    rmg_sha256_hex(m.data, m.len, c->material);
+    rmg_buf_free(&m);
+    c->rules = rules;
+    return c;
+}
+
+void rmg_cache_free(struct rmg_cache *c)
+{
+    if (!c)
+        return;
+    free(c->dir);
+    free(c);
+}
+
+/* DIR/layers/KK/KEY.json for digest; false if the digest is not "alg:hex". */
+static bool entry_path(const struct rmg_cache *c, const char *digest, char *out, size_t cap,
+                       char key[65])
+{
+    const char *colon = strchr(digest, ':');
+    if (!colon || colon == digest || !colon[1] || strlen(digest) > 200)
+        return false;
+    for (const char *p = digest; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == ':'))
+            return false;
+    char buf[300];
+    rmg_fmt(buf, sizeof buf, "%s\n%s", c->material, digest);
+    rmg_sha256_hex(buf, strlen(buf), key);
+    rmg_fmt(out, cap, "%s/layers/%.2s/%s.json", c->dir, key, key);
+    return strlen(c->dir) + 90 < cap;
+}
+
+/* ---- load ------------------------------------------------------------------------------ */
+
+static bool get_u64(const cJSON *o, const char *k, uint64_t max, uint64_t *v)
+{
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, k);
+    /* (double)UINT64_MAX rounds up to 2^64, which does not fit: hence the second bound */
+    if (!cJSON_IsNumber(n) || n->valuedouble < 0 || n->valuedouble > (double)max ||
+        n->valuedouble >= 18446744073709551616.0)
+        return false;
+    *v = (uint64_t)n->valuedouble;
+    return true;
+}
+
+/* The redacted form as rmg_redact writes it: printable text, valid UTF-8 (the ellipsis). */
+static bool plain_text(const char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        unsigned char ch = (unsigned char)s[i];
+        size_t k = rmg_utf8_seq_len((const unsigned char *)s + i, n - i);
+        if (k == 0 || ch < 0x20 || ch == 0x7f)
+            return false;
+        i += k;
+    }
+    return true;
+}
+
+static bool load_finding(const struct rmg_cache *c, const cJSON *j, const char *target,
+                         int blob, struct rmg_finding *f)
+{
+    const cJSON *rule = cJSON_GetObjectItemCaseSensitive(j, "rule");
+    const cJSON *fp = cJSON_GetObjectItemCaseSensitive(j, "fingerprint");
+    const cJSON *sec = cJSON_GetObjectItemCaseSensitive(j, "secret");
+    const cJSON *path = cJSON_GetObjectItemCaseSensitive(j, "path");
+    uint64_t sev, conf, len, lines, last_nl, line, col, off;
+    memset(f, 0, sizeof *f);
+    if (!cJSON_IsString(rule) || !cJSON_IsString(fp) || !cJSON_IsString(sec) ||
+        !cJSON_IsString(path) || strlen(fp->valuestring) != 64 ||
+        strspn(fp->valuestring, "0123456789abcdef") != 64 || !plain_text(sec->valuestring) ||
+        !get_u64(j, "severity", RMG_SEV_CRITICAL, &sev) ||
+        !get_u64(j, "confidence", RMG_CONF_VALIDATED, &conf) ||
+        !get_u64(j, "length", UINT32_MAX, &len) || !get_u64(j, "lines", UINT32_MAX, &lines) ||
+        !get_u64(j, "last_newline", UINT32_MAX, &last_nl) ||
+        !get_u64(j, "line", UINT64_MAX, &line) || !get_u64(j, "column", UINT64_MAX, &col) ||
+        !get_u64(j, "offset", UINT64_MAX, &off))
+        return false;
+    if (!(f->rule = rmg_rules_find(c->rules, rule->valuestring)))
+        return false;
+    memcpy(f->fingerprint, fp->valuestring, 65);
+    f->severity = (enum rmg_severity)sev;
+    f->confidence = (enum rmg_confidence)conf;
+    f->state = RMG_STATE_PRESENT;
+    f->changed_layer = -1;
+    f->redacted = true;
+    f->raw_len = (size_t)len;
+    f->raw_lines = (uint32_t)lines;
+    f->raw_last_nl = (size_t)last_nl;
+    f->secret = rmg_strdup(sec->valuestring);
+    f->secret_len = f->secret ? strlen(f->secret) : 0;
+    f->loc.target = rmg_strdup(target);
+    f->loc.path = rmg_strdup(path->valuestring);
+    f->loc.line = line;
+    f->loc.column = col;
+    f->loc.offset = off;
+    f->loc.layer_index = blob;
+    if (!f->secret || !f->loc.target || !f->loc.path) {
+        rmg_finding_free(f);
+        return false;
+    }
+    return true;
+}
+
+static bool load_paths(const cJSON *arr, struct rmg_pathset *ps)
+{
+    const cJSON *p;
+    cJSON_ArrayForEach(p, arr) {
+        if (!cJSON_IsString(p))
+            return false;
+        const char *s = p->valuestring;
+        unsigned flags;
+        if (s[0] >= '0' && s[0] <= '9')
+            flags = (unsigned)(s[0] - '0');
+        else if (s[0] >= 'a' && s[0] <= 'f')
+            flags = (unsigned)(s[0] - 'a' + 10);
+        else
+            return false;
+        if (s[1] != '/' || !rmg_pathset_add(ps, s + 1, strlen(s + 1), flags))
+            return false;
+    }
+    return cJSON_IsArray(arr);
+}
+
+bool rmg_cache_load(struct rmg_cache *c, const char *digest, const char *target, int blob,
+                    struct rmg_results *out, struct rmg_pathset **paths)
+{
+    char path[4400], key[65], err[256];
+    *paths = NULL;
+    if (!c || !entry_path(c, digest, path, sizeof path, key))
+        return false;
+    char *data = NULL;
+    size_t len = 0;
+    if (access(path, R_OK) != 0 || !rmg_read_file(path, MAX_ENTRY, &data, &len, err, sizeof err))
+        return false;
+    cJSON *doc = cJSON_ParseWithLength(data, len);
+    free(data);
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(doc, "key");
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(doc, "digest");
+    const cJSON *fs = cJSON_GetObjectItemCaseSensitive(doc, "findings");
+    bool ok = cJSON_IsString(k) && strcmp(k->valuestring, key) == 0 && cJSON_IsString(d) &&
+              strcmp(d->valuestring, digest) == 0 && cJSON_IsArray(fs);
+    struct rmg_pathset *ps = ok ? rmg_pathset_new() : NULL;
+    ok = ps && load_paths(cJSON_GetObjectItemCaseSensitive(doc, "paths"), ps);
+    struct rmg_results tmp;
+    rmg_results_init(&tmp);
+    const cJSON *j;
+    cJSON_ArrayForEach(j, (ok ? fs : NULL)) {
+        struct rmg_finding f;
+        if (!load_finding(c, j, target, blob, &f) || rmg_results_add_finding(&tmp, &f) != RMG_OK) {
+            rmg_finding_free(&f);
+            ok = false;
+            break;
+        }
+    }
+    cJSON_Delete(doc);
+    ok = ok && rmg_results_merge(out, &tmp) == RMG_OK;
+    rmg_results_clear(&tmp); /* what the merge left: its arrays, or all on failure */
+    if (!ok) {
+        rmg_pathset_free(ps);
+        return false;
+    }
+    *paths = ps;
+    return true;
+}
+
+/* ---- store ----------------------------------------------------------------------------- */
+
+static bool add_path(const char *path, size_t len, unsigned flags, void *ud)
+{
+    struct rmg_buf b = {0};
+    rmg_buf_printf(&b, "%x", flags & 15);
+    rmg_buf_append(&b, path, len);
+    cJSON *s = b.data ? cJSON_CreateString(b.data) : NULL;
+    rmg_buf_free(&b);
+    return s && cJSON_AddItemToArray(ud, s);
+}
+
+static cJSON *finding_json(const struct rmg_finding *f)
+{
+    char red[160];
+    size_t len, lines, last_nl;
+    rmg_finding_span(f, &len, &lines, &last_nl);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "rule", f->rule->id);
+    cJSON_AddStringToObject(j, "fingerprint", f->fingerprint);
+    cJSON_AddStringToObject(j, "secret", rmg_finding_secret_text(f, false, red, sizeof red));
+    cJSON_AddNumberToObject(j, "length", (double)len);
+    cJSON_AddNumberToObject(j, "lines", (double)lines);
+    cJSON_AddNumberToObject(j, "last_newline", (double)last_nl);
+    cJSON_AddNumberToObject(j, "severity", f->severity);
+    cJSON_AddNumberToObject(j, "confidence", f->confidence);
+    cJSON_AddStringToObject(j, "path", f->loc.path ? f->loc.path : "");
+    cJSON_AddNumberToObject(j, "line", (double)f->loc.line);
+    cJSON_AddNumberToObject(j, "column", (double)f->loc.column);
+    cJSON_AddNumberToObject(j, "offset", (double)f->loc.offset);
+    return j;
+}
+
+bool rmg_cache_store(struct rmg_cache *c, const char *digest, const struct rmg_results *lr,
+                     int blob, const struct rmg_pathset *paths)
+{
+    char path[4400], key[65], err[256];
+    if (!c || !paths || !entry_path(c, digest, path, sizeof path, key))
+        return false;
+    cJSON *doc = cJSON_CreateObject();
+    cJSON *fs = cJSON_AddArrayToObject(doc, "findings");
+    cJSON *ps = cJSON_CreateArray();
+    cJSON_AddNumberToObject(doc, "rummage_layer_cache", CACHE_FORMAT);
+    cJSON_AddStringToObject(doc, "key", key);
+    cJSON_AddStringToObject(doc, "digest", digest);
+    bool ok = fs && ps && cJSON_AddItemToObject(doc, "paths", ps);
+    if (!ok)
+        cJSON_Delete(ps);
+    for (size_t i = 0; ok && i < lr->n_findings; i++)
+        if (lr->findings[i].loc.layer_index == blob)
+            ok = cJSON_AddItemToArray(fs, finding_json(&lr->findings[i]));
+    ok = ok && rmg_pathset_each(paths, add_path, ps);
+    char *text = ok ? cJSON_PrintUnformatted(doc) : NULL;
+    cJSON_Delete(doc);
+    if (!text)
+        return false;
+    /* DIR/layers/KK: made on first use; then a temporary file beside the entry, renamed. */
+    char dir[4400], tmp[4500];
+    rmg_fmt(dir, sizeof dir, "%.*s", (int)(strrchr(path, '/') - path), path);
+    rmg_fmt(tmp, sizeof tmp, "%s/.tmp-XXXXXX", dir);
+    int fd = make_dirs(dir, err, sizeof err) ? mkostemp(tmp, O_CLOEXEC) : -1;
+    ok = fd >= 0 && fchmod(fd, 0600) == 0;
+    for (size_t done = 0, n = strlen(text); ok && done < n;) {
+        ssize_t w = write(fd, text + done, n - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        ok = w > 0;
+        done += ok ? (size_t)w : 0;
+    }
+    if (fd >= 0 && close(fd) != 0)
+        ok = false;
+    if (ok)
+        ok = rename(tmp, path) == 0;
+    if (!ok && fd >= 0)
+        unlink(tmp);
+    free(text);
+    return ok;
+}
