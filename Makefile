@@ -67,8 +67,13 @@ $(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
 $(BUILD)/obj $(BUILD)/tests:
 	mkdir -p $@
 
-$(BUILD)/embed: src/tools/embed.c src/engine/regex_width.h | $(BUILD)/obj
-	$(CC) -O1 -D_GNU_SOURCE $(DEFS) -Isrc $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
+# The build-time tool runs before rules_builtin.c (so the library) exists: it is built from
+# the regex analysis's sources (src/engine/regex_width.h) directly.
+EMBED_SRC := src/tools/embed.c src/engine/regex_width.c src/engine/regex_syntax.c \
+             src/engine/keyword_reach.c src/engine/keyword_tail.c
+EMBED_HDR := src/engine/regex_width.h src/engine/regex_syntax.h src/engine/keyword_reach.h
+$(BUILD)/embed: $(EMBED_SRC) $(EMBED_HDR) | $(BUILD)/obj
+	$(CC) -O1 -D_GNU_SOURCE $(DEFS) -Isrc $(PKG_CFLAGS) -o $@ $(EMBED_SRC) $(PKG_LIBS)
 
 $(BUILD)/rules_builtin.c: $(BUILD)/embed $(RULE_FILES)
 	$(BUILD)/embed $@ $(RULE_FILES)
