@@ -4,7 +4,7 @@
  * DESIGN. GET /images/{name}/json first, so a missing image is a clear error with the
  * daemon's own message; then GET /images/{name}/get, a docker-save tar stream, which a
  * thread running libcurl writes into one end of a socket pair while the image reader
- * (source/image.c) reads the other end as it reads stdin: no temporary file, memory bounded
+ * (source/archive.c) reads the other end as it reads stdin: no temporary file, memory bounded
  * by the socket buffer. The socket pair (not a pipe) lets the writer use MSG_NOSIGNAL, so a
  * reader that stops early never kills the process with SIGPIPE. */
 #define _GNU_SOURCE

@@ -1,5 +1,7 @@
 /* image.h: container images as scan sources: docker-save and OCI archives read as one
- * stream (a file, a pipe, stdin), and OCI layout directories. */
+ * stream (a file, a pipe, stdin), and OCI layout directories. The contract for the rest of the
+ * program; archive.c reads the streams, layout.c the layout directories, layers.c holds the
+ * on-demand source API and the threads that walk several layers at once (layers.h). */
 #ifndef RMG_SOURCE_IMAGE_H
 #define RMG_SOURCE_IMAGE_H
 
