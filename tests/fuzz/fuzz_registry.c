@@ -2,10 +2,13 @@
  * hands it, without a network: image references (docker://HOST/REPO:TAG@DIGEST), the response
  * headers (WWW-Authenticate challenges, Link pages, Retry-After, Content-Type), the registry's
  * error JSON, credential files (auth.json / config.json entries, base64 "auth"), and the
- * manifest bookkeeping (digests an index lists, a layer's size in a manifest). They are static
- * in src/source/registry.c, so this file includes it (the library's copy is then not linked).
- * Credential helpers are never run: their keys are removed from a config before lookup.
- * The first byte chooses the parser; the rest is its input. */
+ * manifest bookkeeping (digests an index lists, a layer's size in a manifest). References are
+ * parsed through source/registry_ref.h; the rest are static in src/source/credentials.c,
+ * registry_session.c and registry.c, so this file includes those three (the library's copies
+ * are then not linked). Credential helpers are never run: their keys are removed from a config
+ * before lookup. The first byte chooses the parser; the rest is its input. */
+#include "source/credentials.c"
+#include "source/registry_session.c"
 #include "source/registry.c"
 
 #include <stdint.h>
@@ -22,17 +25,19 @@ static char *cstr(const uint8_t *data, size_t size)
 
 static void fuzz_ref(const char *s)
 {
-    struct ref r;
+    struct rmg_registry_ref r;
     char err[512];
-    if (!parse_ref(s, &r, err, sizeof err)) {
+    if (!rmg_registry_ref_parse(s, &r, err, sizeof err)) {
         if (!err[0])
             abort();
         return;
     }
     /* What a parsed reference promises the rest of the module. */
-    if (!valid_host(r.host, strlen(r.host)) || !valid_repo(r.repo, strlen(r.repo)) ||
-        (r.tag[0] && !valid_tag(r.tag, strlen(r.tag))) || (r.digest[0] && !digest_md(r.digest)) ||
-        (!r.tag[0] && !r.digest[0]) || !r.name[0])
+    if (!rmg_registry_valid_host(r.host, strlen(r.host)) ||
+        !rmg_registry_valid_repo(r.repo, strlen(r.repo)) ||
+        (r.tag[0] && !rmg_registry_valid_tag(r.tag, strlen(r.tag))) ||
+        (r.digest[0] && !rmg_registry_digest_md(r.digest)) || (!r.tag[0] && !r.digest[0]) ||
+        !r.name[0])
         abort();
 }
 
@@ -50,7 +55,7 @@ static void fuzz_challenge(const char *s)
 
 static void fuzz_headers(const char *s, size_t n)
 {
-    struct response resp;
+    struct rmg_registry_response resp;
     memset(&resp, 0, sizeof resp);
     response_reset(&resp);
     struct request q = {NULL, &resp, NULL, NULL, 1024};
@@ -71,7 +76,7 @@ static void fuzz_headers(const char *s, size_t n)
         !memchr(resp.link, '\0', sizeof resp.link) || resp.retry_after < -1)
         abort();
     fuzz_challenge(resp.challenge);
-    struct session sess;
+    struct rmg_registry_session sess;
     memset(&sess, 0, sizeof sess);
     rmg_fmt(sess.ref.host, sizeof sess.ref.host, "reg.example:5000");
     char next[2100], err[900];
@@ -84,7 +89,7 @@ static void fuzz_headers(const char *s, size_t n)
 
 static void fuzz_link(const char *s)
 {
-    struct session sess;
+    struct rmg_registry_session sess;
     memset(&sess, 0, sizeof sess);
     rmg_fmt(sess.ref.host, sizeof sess.ref.host, "reg.example:5000");
     char next[2100], err[900] = "";
@@ -98,7 +103,7 @@ static void fuzz_link(const char *s)
 
 static void fuzz_error_body(const char *s, size_t n)
 {
-    struct response resp;
+    struct rmg_registry_response resp;
     memset(&resp, 0, sizeof resp);
     rmg_buf_append(&resp.body, s, n);
     char msg[500];
@@ -118,15 +123,15 @@ static void fuzz_auth_file(const char *s, size_t n)
     static const char *const refs[] = {"reg.example:5000/team/app:1.0", "localhost/a",
                                        "[::1]:5000/x/y/z"};
     for (size_t i = 0; i < 3; i++) {
-        struct ref r;
+        struct rmg_registry_ref r;
         char err[512], warn[400];
-        if (!parse_ref(refs[i], &r, err, sizeof err))
+        if (!rmg_registry_ref_parse(refs[i], &r, err, sizeof err))
             abort();
-        struct creds c;
+        struct rmg_creds c;
         memset(&c, 0, sizeof c);
         if (creds_from_config(j, &r, &c, warn, sizeof warn) && (!c.user || !c.pass))
             abort();
-        creds_clear(&c);
+        rmg_creds_clear(&c);
     }
     const cJSON *e;
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(j, "auths")) {
@@ -139,20 +144,20 @@ static void fuzz_auth_file(const char *s, size_t n)
 
 static void fuzz_creds(const char *s, size_t n)
 {
-    struct creds c;
+    struct rmg_creds c;
     memset(&c, 0, sizeof c);
     /* (a NUL in the bytes ends the user or password early: they are C strings) */
     if (creds_from_base64(&c, s) && (!c.user || !c.pass))
         abort();
-    creds_clear(&c);
+    rmg_creds_clear(&c);
     if (creds_from_pair(&c, s, n) && (!c.user || !c.pass))
         abort();
-    creds_clear(&c);
+    rmg_creds_clear(&c);
     char *line = NULL;
-    if (creds_set(&c, s, n / 2, s + n / 2, n - n / 2) && !(line = basic_header(&c)))
+    if (rmg_creds_set(&c, s, n / 2, s + n / 2, n - n / 2) && !(line = basic_header(&c)))
         abort();
     free(line);
-    creds_clear(&c);
+    rmg_creds_clear(&c);
 }
 
 static void fuzz_manifests(const char *s, size_t n)
@@ -175,7 +180,7 @@ static void fuzz_manifests(const char *s, size_t n)
             if (colon && colon - r.manifests[i] < 100) {
                 rmg_fmt(name, sizeof name, "blobs/%.*s/%s", (int)(colon - r.manifests[i]),
                         r.manifests[i], colon + 1);
-                if (name_digest(name, digest, sizeof digest) && !digest_md(digest))
+                if (name_digest(name, digest, sizeof digest) && !rmg_registry_digest_md(digest))
                     abort();
             }
         }
