@@ -2,8 +2,8 @@
  *
  * DESIGN. The context is walked as `docker build` sends it: the .dockerignore that BuildKit
  * would pick (Dockerfile.dockerignore first) decides what is left out, with Docker's matcher
- * (src/context/dockerignore.c); excluded directories are not entered unless an exception could bring
- * something back. Files are scanned by the worker pool like any directory. Then each finding
+ * (src/context/ignore_match.c); excluded directories are not entered unless an exception could
+ * bring something back. Files are scanned by the worker pool like any directory. Then each finding
  * is tied to the Dockerfile (src/context/dockerfile.c): the COPY/ADD instructions whose sources match
  * its path (a source matches the file or one of its parent directories, as BuildKit copies
  * directories whole), the stage each is in and whether that stage ends up in the final image
