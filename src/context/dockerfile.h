@@ -10,7 +10,14 @@
  * scope, stages). Where BuildKit fails the whole build, this parser records a warning and goes
  * on (a secret scanner wants to read broken Dockerfiles too). The text is untrusted: its size,
  * the number of instructions and warnings, nesting and the total work of variable expansion
- * are bounded, so any input parses in time and memory linear in its size. */
+ * are bounded, so any input parses in time and memory linear in its size.
+ *
+ * The implementation: dockerfile_parse.c (rmg_dockerfile_parse, the loop over lines) on top of
+ * dockerfile_instr.c (one instruction; rmg_df_kind_name), dockerfile_split.c (split_command.go,
+ * line_parsers.go), dockerfile_heredoc.c (also rmg_dockerfile_heredoc_source),
+ * dockerfile_stage.c (FROM, WORKDIR, --from), dockerfile_lex.c (shell/lex.go),
+ * dockerfile_state.c (scopes, warnings, budget) and dockerfile_text.c; dockerfile.c frees the
+ * result and finds its stages. */
 #ifndef RMG_DOCKERFILE_H
 #define RMG_DOCKERFILE_H
 

@@ -2,9 +2,10 @@
  *
  * DESIGN. The context is walked as `docker build` sends it: the .dockerignore that BuildKit
  * would pick (Dockerfile.dockerignore first) decides what is left out, with Docker's matcher
- * (src/context/ignore_match.c); excluded directories are not entered unless an exception could
- * bring something back. Files are scanned by the worker pool like any directory. Then each finding
- * is tied to the Dockerfile (src/context/dockerfile.c): the COPY/ADD instructions whose sources match
+ * (src/context/ignore_match.c); excluded directories are not entered unless an exception
+ * could bring something back. Files are scanned by the worker pool like any directory. Then
+ * each finding is tied to the Dockerfile (src/context/dockerfile.h): the COPY/ADD instructions
+ * whose sources match
  * its path (a source matches the file or one of its parent directories, as BuildKit copies
  * directories whole), the stage each is in and whether that stage ends up in the final image
  * (the final stage and the stages it is built FROM; a stage the final one only copies from
