@@ -4,12 +4,13 @@
 # formats (SARIF and GitLab validated against their schemas), ecosystem (man page, completion,
 # Docker CLI plugin, hooks), registries (docker-registry on 127.0.0.1), hostile input (bombs,
 # damaged and malicious images, escapes, special files: tests/hostile/).
-# Usage: tests/run.sh [unit|rules|cli|images|context|sarif|formats|ecosystem|registry|hostile]...   (default: all). Ends with "N passed, N failed".
+# Source layout (tests/layout.py: stages, include circles, file length).
+# Usage: tests/run.sh [layout|unit|rules|cli|images|context|sarif|formats|ecosystem|registry|hostile]...   (default: all). Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export RUMMAGE="$PWD/$BUILD/rummage"
-parts=${*:-unit rules cli images context sarif formats ecosystem registry hostile}
+parts=${*:-layout unit rules cli images context sarif formats ecosystem registry hostile}
 passed=0
 failed=0
 failures=()
@@ -72,6 +73,11 @@ for part in $parts; do
         if ! grep -qE '^(ok|not ok) ' "$tmp/cli.out"; then
             cat "$tmp/cli.out"; failed=$((failed + 1)); failures+=("cli (no tests ran)")
         fi
+        ;;
+    layout)
+        echo "== layout"
+        python3 tests/layout.py >"$tmp/layout.out" 2>&1
+        count_tap layout "$tmp/layout.out"
         ;;
     images | context | sarif | formats | ecosystem | registry)
         echo "== $part"
