@@ -317,3 +317,25 @@ bool rmg_send_all(int fd, const void *data, size_t len)
     }
     return true;
 }
+
+bool rmg_grow(void *arrp, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return true;
+    size_t nc = *cap ? *cap : 8;
+    while (nc < need) {
+        if (nc > SIZE_MAX / 2)
+            return false;
+        nc *= 2;
+    }
+    if (nc > SIZE_MAX / elem)
+        return false;
+    void *old;
+    memcpy(&old, arrp, sizeof old);
+    void *p = realloc(old, nc * elem);
+    if (!p)
+        return false;
+    memcpy(arrp, &p, sizeof p);
+    *cap = nc;
+    return true;
+}

@@ -59,4 +59,10 @@ bool rmg_send_all(int fd, const void *data, size_t len);
 /* Monotonic seconds. */
 double rmg_now(void);
 
+/* Grows *arrp (an array of elem-sized items with *cap slots) to hold need items: arrp is the
+ * address of the array pointer (NULL for none yet), realloc'd with its slots doubled (from 8)
+ * until need items fit, and *cap updated. False on overflow or out of memory, the array and
+ * *cap unchanged. */
+bool rmg_grow(void *arrp, size_t *cap, size_t need, size_t elem);
+
 #endif

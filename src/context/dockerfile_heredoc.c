@@ -69,7 +69,7 @@ int rmg_df_heredoc_word(struct rmg_df_parser *p, const char *w, size_t n, struct
 static bool push_heredoc(struct rmg_df_instr *in, size_t *cap,
                          const char *name, struct rmg_buf *body, bool chomp, bool expand)
 {
-    if (!rmg_df_grow(&in->heredocs, cap, in->n_heredocs + 1, sizeof *in->heredocs))
+    if (!rmg_grow(&in->heredocs, cap, in->n_heredocs + 1, sizeof *in->heredocs))
         return false;
     struct rmg_df_heredoc h = {rmg_strdup(name), NULL, expand};
     if (!rmg_buf_append(body, "", 0) || !h.name) {

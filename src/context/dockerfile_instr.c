@@ -49,7 +49,7 @@ struct kvv {
 
 static void kv_push(struct rmg_df_parser *p, struct kvv *kv, char *key, char *value, bool has_value)
 {
-    if (!key || (has_value && !value) || !rmg_df_grow(&kv->v, &kv->cap, kv->n + 1, sizeof *kv->v)) {
+    if (!key || (has_value && !value) || !rmg_grow(&kv->v, &kv->cap, kv->n + 1, sizeof *kv->v)) {
         free(key);
         free(value);
         p->oom = true;
@@ -310,7 +310,7 @@ static const char *suggest(const char *s, size_t n)
 static struct rmg_df_instr *new_instr(struct rmg_df_parser *p)
 {
     struct rmg_dockerfile *df = p->df;
-    if (!rmg_df_grow(&df->instrs, &p->cap_instrs, df->n_instrs + 1, sizeof *df->instrs)) {
+    if (!rmg_grow(&df->instrs, &p->cap_instrs, df->n_instrs + 1, sizeof *df->instrs)) {
         p->oom = true;
         return NULL;
     }

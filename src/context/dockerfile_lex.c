@@ -223,7 +223,7 @@ static bool glob_compile(struct rmg_df_lexer *lx, const char *pat, size_t n, str
             g.lit = pat + i;
             g.len = 1;
         }
-        if (!rmg_df_grow(&t, &cap, k + 1, sizeof *t)) {
+        if (!rmg_grow(&t, &cap, k + 1, sizeof *t)) {
             free(t);
             lx->p->oom = true;
             return lex_hard(lx, "out of memory");

@@ -39,8 +39,8 @@ void rmg_df_do_from(struct rmg_df_parser *p, struct rmg_df_instr *in, struct rmg
     char *name = named ? rmg_df_ascii_case(words->v[2], strlen(words->v[2]), false) : NULL;
     char *lbase = base ? rmg_df_ascii_case(base, strlen(base), false) : NULL;
     if (!base || !lbase || (named && !name) ||
-        !rmg_df_grow(&df->stages, &p->cap_stages, df->n_stages + 1, sizeof *df->stages) ||
-        !rmg_df_grow(&p->states, &p->cap_states, df->n_stages + 1, sizeof *p->states)) {
+        !rmg_grow(&df->stages, &p->cap_stages, df->n_stages + 1, sizeof *df->stages) ||
+        !rmg_grow(&p->states, &p->cap_states, df->n_stages + 1, sizeof *p->states)) {
         free(base);
         free(name);
         free(lbase);

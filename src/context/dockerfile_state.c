@@ -142,7 +142,7 @@ void rmg_df_warn(struct rmg_df_parser *p, unsigned line, const char *fmt, ...)
         vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
     }
-    if (!rmg_df_grow(&df->warnings, &p->cap_warnings, df->n_warnings + 1, sizeof *df->warnings)) {
+    if (!rmg_grow(&df->warnings, &p->cap_warnings, df->n_warnings + 1, sizeof *df->warnings)) {
         p->oom = true;
         return;
     }

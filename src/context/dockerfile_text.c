@@ -17,28 +17,6 @@ int rmg_df_clipn(size_t n)
     return n > CLIP ? CLIP : (int)n;
 }
 
-bool rmg_df_grow(void *arrp, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return true;
-    size_t nc = *cap ? *cap : 8;
-    while (nc < need) {
-        if (nc > SIZE_MAX / 2)
-            return false;
-        nc *= 2;
-    }
-    if (nc > SIZE_MAX / elem)
-        return false;
-    void *old;
-    memcpy(&old, arrp, sizeof old);
-    void *p = realloc(old, nc * elem);
-    if (!p)
-        return false;
-    memcpy(arrp, &p, sizeof p);
-    *cap = nc;
-    return true;
-}
-
 uint32_t rmg_df_decode(const char *s, size_t n, size_t *len)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -164,7 +142,7 @@ char *rmg_df_ascii_case(const char *s, size_t n, bool upper)
 
 bool rmg_df_strv_push(struct rmg_df_strv *sv, const char *s, size_t n)
 {
-    if (!rmg_df_grow(&sv->v, &sv->cap, sv->n + 1, sizeof *sv->v))
+    if (!rmg_grow(&sv->v, &sv->cap, sv->n + 1, sizeof *sv->v))
         return false;
     char *c = rmg_strndup(s, n);
     if (!c)

@@ -17,11 +17,6 @@ struct rmg_df_strv {
 /* n, at most the bytes of Dockerfile text a warning quotes (64): the precision of "%.*s". */
 int rmg_df_clipn(size_t n);
 
-/* Grows *arrp (an array of elem-sized items with *cap slots) to hold need items: arrp is the
- * address of the array pointer (NULL for none yet), realloc'd with its slots doubled (from 8)
- * until need items fit, and *cap updated. False on overflow or out of memory, the array and
- * *cap unchanged. */
-bool rmg_df_grow(void *arrp, size_t *cap, size_t need, size_t elem);
 
 /* The code point at s (n > 0 bytes) and its length; an invalid byte is U+FFFD, length 1. */
 uint32_t rmg_df_decode(const char *s, size_t n, size_t *len);

@@ -24,21 +24,6 @@
 
 #define MAX_LINE 65536u /* bufio.MaxScanTokenSize: longer lines make ReadAll fail */
 
-static bool grow(void **p, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return true;
-    size_t c = *cap ? *cap : 16;
-    while (c < need)
-        c *= 2;
-    void *q = realloc(*p, c * size);
-    if (!q)
-        return false;
-    *p = q;
-    *cap = c;
-    return true;
-}
-
 /* ---- parsing ---------------------------------------------------------------------------- */
 
 void rmg_ignore_free(struct rmg_ignore *ig)
@@ -98,7 +83,7 @@ static enum rmg_status add_pattern(struct rmg_ignore *ig, size_t *cap, const cha
         free(text);
         return RMG_EINPUT;
     }
-    if (!grow((void **)&ig->pats, cap, ig->n + 1, sizeof *ig->pats)) {
+    if (!rmg_grow(&ig->pats, cap, ig->n + 1, sizeof *ig->pats)) {
         free(text);
         return RMG_ENOMEM;
     }

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "context/gotext.h"
 
 /* ---- Go regexp (Perl flags) to NFA ------------------------------------------------------- */
@@ -35,21 +36,6 @@ struct rx {
     size_t n_alts, cap_alts, cap_jmps;
 };
 
-static bool grow(void **p, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return true;
-    size_t c = *cap ? *cap : 16;
-    while (c < need)
-        c *= 2;
-    void *q = realloc(*p, c * size);
-    if (!q)
-        return false;
-    *p = q;
-    *cap = c;
-    return true;
-}
-
 static bool emit(struct rx *x, uint32_t op, uint32_t a, uint32_t b)
 {
     if (x->nprog >= RMG_GOREGEXP_MAX_INSTS) {
@@ -57,7 +43,7 @@ static bool emit(struct rx *x, uint32_t op, uint32_t a, uint32_t b)
         x->unsupported = true;
         return false;
     }
-    if (!grow((void **)&x->prog, &x->capprog, x->nprog + 1, sizeof *x->prog)) {
+    if (!rmg_grow(&x->prog, &x->capprog, x->nprog + 1, sizeof *x->prog)) {
         x->nomem = true;
         return false;
     }
@@ -67,7 +53,7 @@ static bool emit(struct rx *x, uint32_t op, uint32_t a, uint32_t b)
 
 static bool add_range(struct rx *x, uint32_t lo, uint32_t hi)
 {
-    if (!grow((void **)&x->rng, &x->caprng, x->nrng + 2, sizeof *x->rng)) {
+    if (!rmg_grow(&x->rng, &x->caprng, x->nrng + 2, sizeof *x->rng)) {
         x->nomem = true;
         return false;
     }
@@ -582,7 +568,7 @@ static bool parse_regex(struct rx *x)
     size_t saved_end = SIZE_MAX, saved_class = 0; /* prev_* outside the open group */
     enum sig saved_sig = SIG_NONE;
 
-    if (!grow((void **)&x->alt_start, &x->cap_alts, 1, sizeof *x->alt_start)) {
+    if (!rmg_grow(&x->alt_start, &x->cap_alts, 1, sizeof *x->alt_start)) {
         x->nomem = true;
         return false;
     }
@@ -631,8 +617,8 @@ static bool parse_regex(struct rx *x)
                 return false;
             }
             size_t k = x->n_alts;
-            if (!grow((void **)&x->alt_start, &x->cap_alts, k + 1, sizeof *x->alt_start) ||
-                !grow((void **)&x->alt_jmp, &x->cap_jmps, k, sizeof *x->alt_jmp)) {
+            if (!rmg_grow(&x->alt_start, &x->cap_alts, k + 1, sizeof *x->alt_start) ||
+                !rmg_grow(&x->alt_jmp, &x->cap_jmps, k, sizeof *x->alt_jmp)) {
                 x->nomem = true;
                 return false;
             }
