@@ -49,7 +49,7 @@ ALL_CFLAGS = $(WARN) $(CFLAGS) $(SANFLAGS) $(DEFS) -Iinclude -Isrc $(PKG_CFLAGS)
 LDLIBS    := $(PKG_LIBS) -lpthread -lm
 
 # One folder per pipeline stage (src/README.md); the library is every stage but the CLI's main.
-STAGES    := common engine image source context report cli
+STAGES    := common engine provenance image source context report cli
 LIB_SRC   := $(filter-out src/cli/main.c,$(foreach d,$(STAGES),$(wildcard src/$(d)/*.c)))
 LIB_OBJ   := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/rules_builtin.o
 RULE_FILES := $(sort $(wildcard patterns/*.json))

@@ -17,7 +17,7 @@ import sys
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SRC = os.path.join(TOP, "src")
 # Lowest first: a stage may include its own folder and any folder before it.
-STAGES = ["common", "engine", "image", "source", "context", "report", "cli"]
+STAGES = ["common", "engine", "provenance", "image", "source", "context", "report", "cli"]
 TOOLS = "tools"  # build-time tools (src/tools/embed.c) may include any stage
 MAX_LINES = 1200
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
