@@ -39,6 +39,18 @@ enum rmg_state {
     RMG_STATE_CONTEXT
 };
 enum rmg_engine_kind { RMG_ENGINE_AUTO = 0, RMG_ENGINE_VECTORSCAN, RMG_ENGINE_PCRE2 };
+/* Whose secret it is, from the image itself (docs/provenance.md). The zero value is the
+ * user's own: whatever provenance could not settle counts (fail closed). */
+enum rmg_origin {
+    RMG_ORIGIN_OWN = 0,     /* a file no package claims: the image builder's */
+    RMG_ORIGIN_MODIFIED,    /* a package's file whose bytes differ from what it installed
+                               (a changed conffile too): the builder's */
+    RMG_ORIGIN_PACKAGE,     /* byte-identical to what a package installed: verified upstream */
+    RMG_ORIGIN_ATTRIBUTED,  /* inside a package by its manifest only (npm, gem, maven, go):
+                               upstream, not verified */
+    RMG_ORIGIN_BASE,        /* not a package's, in a layer inherited from the base image
+                               (--base): shipped by this image all the same, so it counts */
+};
 
 const char *rmg_severity_name(enum rmg_severity s);
 /* Parses "critical|high|medium|low" (case-insensitive). Returns false if unknown. */
@@ -46,6 +58,8 @@ bool rmg_severity_parse(const char *s, enum rmg_severity *out);
 const char *rmg_confidence_name(enum rmg_confidence c);
 const char *rmg_state_name(enum rmg_state s);
 const char *rmg_status_name(enum rmg_status s);
+/* "own", "modified", "package", "attributed", "base". */
+const char *rmg_origin_name(enum rmg_origin o);
 
 /* ---- rules ---------------------------------------------------------------------------- */
 
@@ -135,6 +149,24 @@ struct rmg_copy {
     char *dest;        /* where the file lands (COPY/ADD), or NULL */
 };
 
+/* Digests of the bytes a finding was found in (a file, or a file inside an archive), computed
+ * only for files with findings; set is false when they were not computed. */
+struct rmg_content_digest {
+    unsigned char md5[16], sha1[20], sha256[32];
+    uint64_t size;
+    bool set;
+};
+
+/* What provenance made of a finding (resolve step of image targets; zero elsewhere). Strings
+ * owned by the finding; NULL for RMG_ORIGIN_OWN. */
+struct rmg_provenance {
+    enum rmg_origin origin;
+    char *manager;  /* "dpkg", "apk", "python", "npm", "gem", "maven", "go"; "base" */
+    char *package;  /* its name; for RMG_ORIGIN_BASE the base image as given */
+    char *version;  /* may be NULL */
+    char *why;      /* one sentence: what was compared ("md5 matches dpkg's md5sums") */
+};
+
 struct rmg_finding {
     const struct rmg_rule *rule; /* borrowed from the rule set, which must outlive it */
     char *secret;                /* raw bytes, NUL-terminated copy; never printed unredacted
@@ -159,6 +191,8 @@ struct rmg_finding {
     size_t raw_len;              /*   its length in bytes, */
     uint32_t raw_lines;          /*   the newlines in it, */
     size_t raw_last_nl;          /*   and the offset of the last one */
+    struct rmg_content_digest content; /* of the file it is in (its innermost entry) */
+    struct rmg_provenance prov;
     struct rmg_location loc;
 };
 
@@ -213,6 +247,13 @@ void rmg_copy_free(struct rmg_copy *c);
 bool rmg_finding_add_copy(struct rmg_finding *f, const struct rmg_copy *c);
 /* Appends a finding to r, taking ownership of its strings (f is left empty). */
 enum rmg_status rmg_results_add_finding(struct rmg_results *r, struct rmg_finding *f);
+/* Does f count toward the gate? With all_origins (an audit) every finding does; by default
+ * what the image's builder put there does (own, modified package files, anything not from an
+ * image) and what its base image put there that no package installed (base), and a
+ * credential of a live format proved by its checksum (GitHub, npm; PyPI's macaroon) counts
+ * wherever it is, also inside a package (engine/validate.h, rmg_validate_is_live). */
+bool rmg_finding_gates(const struct rmg_finding *f, bool all_origins);
+void rmg_provenance_free(struct rmg_provenance *p);
 /* Advice that fits where a finding was (a deleted file that still ships, the image config, a
  * layer), to go with the rule's remedy; NULL for a plain file. Static string. */
 const char *rmg_state_remedy(const struct rmg_finding *f);

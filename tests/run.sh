@@ -4,13 +4,14 @@
 # formats (SARIF and GitLab validated against their schemas), ecosystem (man page, completion,
 # Docker CLI plugin, hooks), registries (docker-registry on 127.0.0.1), hostile input (bombs,
 # damaged and malicious images, escapes, special files: tests/hostile/).
-# Source layout (tests/layout.py: stages, include circles, file length).
-# Usage: tests/run.sh [layout|unit|rules|cli|images|context|sarif|formats|ecosystem|registry|hostile]...   (default: all). Ends with "N passed, N failed".
+# Source layout (tests/layout.py: stages, include circles, file length); provenance (origins on
+# real dpkg, RECORD and npm databases: tests/cli/test_provenance.py).
+# Usage: tests/run.sh [layout|unit|rules|cli|images|provenance|context|sarif|formats|ecosystem|registry|hostile]...   (default: all). Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export RUMMAGE="$PWD/$BUILD/rummage"
-parts=${*:-layout unit rules cli images context sarif formats ecosystem registry hostile}
+parts=${*:-layout unit rules cli images provenance context sarif formats ecosystem registry hostile}
 passed=0
 failed=0
 failures=()
@@ -79,7 +80,7 @@ for part in $parts; do
         python3 tests/layout.py >"$tmp/layout.out" 2>&1
         count_tap layout "$tmp/layout.out"
         ;;
-    images | context | sarif | formats | ecosystem | registry)
+    images | provenance | context | sarif | formats | ecosystem | registry)
         echo "== $part"
         python3 "tests/cli/test_$part.py" >"$tmp/$part.out" 2>&1
         count_tap "$part" "$tmp/$part.out"

@@ -391,6 +391,15 @@ def prose_sections(h):
         "With --fail-on-state present, only findings in an image's final filesystem and its "
         "config count for exit status 1; deleted and overwritten ones are still reported.",
         when=h.has_value("--fail-on-state", "present"))
+    par("EXIT STATUS",
+        "By default (--fail-on-origin own) what the image's builder put there counts: files no "
+        "package owns, package files whose bytes differ from what the package recorded, the "
+        "layers inherited from the --base image, and a token of a live format proved by its "
+        "checksum (GitHub, npm, PyPI) anywhere. A file byte-identical to what a dpkg, apk or "
+        "Python package installed, or a file of an npm, gem or Maven package by its manifest, "
+        "is upstream content: reported, not counted (docs/provenance.md). --fail-on-origin any "
+        "counts everything.",
+        when=h.has_value("--fail-on-origin", "any"))
 
     par("ENVIRONMENT", ("TP", "NO_COLOR",
                         "When set (to any value), --color auto prints no colours."),

@@ -74,6 +74,15 @@ static const char help_text[] =
     "      --all-repos         docker://HOST: every tag of every repository (the catalog)\n"
     "      --fail-on-state STATE  which findings count for the exit code: any (default)\n"
     "                          or present (only secrets in the image's final filesystem)\n"
+    "      --fail-on-origin ORIGIN  own (default) or any (an audit: everything counts).\n"
+    "                          own: what the image's builder put there counts (files no\n"
+    "                          package owns, changed package files, the --base image's\n"
+    "                          layers) and a checksummed live token anywhere; a package's\n"
+    "                          unmodified file is reported as upstream, not counted\n"
+    "      --show-upstream     text: list upstream findings one by one, not per package\n"
+    "      --base IMAGE        the image this one is built FROM (any target syntax): its\n"
+    "                          layers, where this image starts with them, are inherited:\n"
+    "                          their findings read \"inherited from IMAGE\" (and count)\n"
     "      --show-secrets      print secrets in full (never do this in a shared CI log)\n"
     "      --platform OS/ARCH[/VARIANT]  the image of a multi-platform index to scan\n"
     "                          (default: this machine's, e.g. linux/amd64)\n"
@@ -106,8 +115,9 @@ static const char help_text[] =
     "\n"
     "Inline allow: a line containing \"rummage:allow\" is never reported.\n"
     "\n"
-    "Exit status: 0 no finding at or above --fail-on; 1 findings; 2 usage or input error\n"
-    "(what was scanned is still reported; the error is on stderr).\n";
+    "Exit status: 0 no counted finding at or above --fail-on (see --fail-on-origin);\n"
+    "1 counted findings; 2 usage or input error (what was scanned is still reported; the\n"
+    "error is on stderr).\n";
 
 void rmg_cli_help(FILE *out)
 {
@@ -288,9 +298,10 @@ static bool collect_targets(struct rmg_config *c, const char *from, char *err, s
 bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_config *c)
 {
     enum { O_FAIL_ON = 256, O_SHOW, O_RULES, O_CONFIG, O_NO_CONFIG, O_ENGINE, O_CHUNK, O_COLOR,
-           O_FAIL_STATE, O_PLATFORM, O_ALL_PLATFORMS, O_DEPTH, O_FORMAT, O_FILE, O_BUILD_ARG,
+           O_FAIL_STATE, O_FAIL_ORIGIN, O_SHOW_UPSTREAM, O_PLATFORM, O_ALL_PLATFORMS, O_DEPTH, O_FORMAT, O_FILE, O_BUILD_ARG,
            O_SHOW_IGNORED, O_BASELINE, O_IMAGES_FROM, O_SHARD, O_CREDS, O_CREDS_FILE,
-           O_TLS_VERIFY, O_ALL_TAGS, O_ALL_REPOS, O_CACHE_DIR, O_NO_CACHE, O_DEFAULT_REGISTRY };
+           O_TLS_VERIFY, O_ALL_TAGS, O_ALL_REPOS, O_CACHE_DIR, O_NO_CACHE, O_DEFAULT_REGISTRY,
+           O_BASE };
     static const struct option opts[] = {
         {"format", required_argument, NULL, O_FORMAT},
         {"file", required_argument, NULL, O_FILE},
@@ -302,6 +313,8 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
         {"output", required_argument, NULL, 'o'},
         {"fail-on", required_argument, NULL, O_FAIL_ON},
         {"fail-on-state", required_argument, NULL, O_FAIL_STATE},
+        {"fail-on-origin", required_argument, NULL, O_FAIL_ORIGIN},
+        {"show-upstream", no_argument, NULL, O_SHOW_UPSTREAM},
         {"platform", required_argument, NULL, O_PLATFORM},
         {"all-platforms", no_argument, NULL, O_ALL_PLATFORMS},
         {"creds", required_argument, NULL, O_CREDS},
@@ -311,6 +324,7 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
         {"all-repos", no_argument, NULL, O_ALL_REPOS},
         {"cache-dir", required_argument, NULL, O_CACHE_DIR},
         {"default-registry", required_argument, NULL, O_DEFAULT_REGISTRY},
+        {"base", required_argument, NULL, O_BASE},
         {"no-cache", no_argument, NULL, O_NO_CACHE},
         {"max-archive-depth", required_argument, NULL, O_DEPTH},
         {"show-secrets", no_argument, NULL, O_SHOW},
@@ -416,6 +430,18 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
                 return false;
             }
             break;
+        case O_FAIL_ORIGIN:
+            c->given |= RMG_GIVEN_FAIL_ORIGIN;
+            if (strcmp(optarg, "any") == 0)
+                c->fail_on_all_origins = true;
+            else if (strcmp(optarg, "own") == 0)
+                c->fail_on_all_origins = false;
+            else {
+                usage_error("--fail-on-origin wants own or any, not '%s'", optarg);
+                return false;
+            }
+            break;
+        case O_SHOW_UPSTREAM: c->show_upstream = true; break;
         case O_PLATFORM: {
             const char *slash = strchr(optarg, '/');
             if (!slash || slash == optarg || !slash[1] || slash[1] == '/' ||
@@ -442,6 +468,7 @@ bool rmg_cli_parse(int argc, char **argv, enum rmg_command *cmd, struct rmg_conf
         case O_ALL_REPOS: c->all_repos = true; break;
         case O_CACHE_DIR: c->cache_dir = optarg; break;
         case O_DEFAULT_REGISTRY: c->default_registry = optarg; break;
+        case O_BASE: c->base = optarg; break;
         case O_NO_CACHE: c->no_cache = true; break;
         case O_TLS_VERIFY:
             if (!optarg || strcmp(optarg, "true") == 0) {
@@ -748,6 +775,43 @@ static bool open_cache(const struct rmg_config *c, struct rmg_scan_ctx *ctx)
     return !c->cache_dir;
 }
 
+/* --base IMAGE: reads the base image (any target; its layers come from the layer cache after
+ * the first time) for its layers' diff_ids. Its findings are not reported: the image's own
+ * scan reports those of the layers it inherits. False, with the reason on stderr, when the base
+ * cannot be read or holds no image. */
+static bool read_base(const struct rmg_config *c, const struct rmg_scan_ctx *ctx,
+                      struct rmg_base_chain *base)
+{
+    struct rmg_scan_ctx bctx = *ctx;
+    bctx.collect_base = base;
+    bctx.tally = NULL;
+    bctx.progress = 0;
+    struct rmg_results res;
+    rmg_results_init(&res);
+    char *const targets[1] = {(char *)c->base};
+    enum rmg_status st = rmg_scan_targets(&bctx, targets, 1, &res);
+    bool ok = st < RMG_EINPUT;
+    for (size_t i = 0; i < res.n_errors && ok; i++)
+        ok = rmg_error_is_warning(&res.errors[i]);
+    if (!ok) {
+        fputs("rummage: error: --base ", stderr);
+        rmg_fputs_safe(stderr, c->base, strlen(c->base));
+        fputs(": the base image could not be read:\n", stderr);
+        rmg_report_errors(stderr, &res);
+    } else if (!base->n) {
+        fputs("rummage: error: --base ", stderr);
+        rmg_fputs_safe(stderr, c->base, strlen(c->base));
+        fputs(": not an image (no layers)\n", stderr);
+        ok = false;
+    } else if (!(base->name = rmg_strdup(c->base))) {
+        ok = false;
+    }
+    rmg_results_clear(&res);
+    if (!ok)
+        rmg_base_chain_clear(base);
+    return ok;
+}
+
 static int scan_and_report(const struct rmg_config *c, enum rmg_command cmd)
 {
     bool context = cmd == RMG_CMD_CONTEXT;
@@ -786,6 +850,14 @@ static int scan_and_report(const struct rmg_config *c, enum rmg_command cmd)
         rmg_baseline_free(baseline);
         return RMG_EXIT_ERROR;
     }
+    struct rmg_base_chain base = {0};
+    if (!context && c->base && !read_base(c, &ctx, &base)) {
+        rmg_cache_free(ctx.cache);
+        rmg_rules_free(rules);
+        rmg_baseline_free(baseline);
+        return RMG_EXIT_ERROR;
+    }
+    ctx.base = base.n ? &base : NULL;
     struct rmg_results res;
     rmg_results_init(&res);
     enum rmg_status st;
@@ -809,7 +881,8 @@ static int scan_and_report(const struct rmg_config *c, enum rmg_command cmd)
         /* JSON Lines streams: each target's findings are written as soon as it is done. */
         st = RMG_OK;
         stream_out = open_output(c->output, &stream_tmp);
-        struct rmg_report_opts lines = {.show_secrets = c->show_secrets, .rules = rules};
+        struct rmg_report_opts lines = {.show_secrets = c->show_secrets, .rules = rules,
+                                        .all_origins = c->fail_on_all_origins};
         for (size_t i = 0; i < c->n_targets && stream_out; i++) {
             struct rmg_results one;
             rmg_results_init(&one);
@@ -841,7 +914,9 @@ static int scan_and_report(const struct rmg_config *c, enum rmg_command cmd)
                                  .baselined = baselined, .targets = c->targets,
                                  .n_targets = c->n_targets,
                                  .command = context ? "context" : "scan",
-                                 .width = terminal_width(c)};
+                                 .width = terminal_width(c),
+                                 .all_origins = c->fail_on_all_origins,
+                                 .show_upstream = c->show_upstream};
     rmg_report_errors(stderr, &res);
     /* The --format report to -o FILE or stdout, then every --output FORMAT=FILE. */
     bool wrote = true;
@@ -876,12 +951,13 @@ static int scan_and_report(const struct rmg_config *c, enum rmg_command cmd)
     bool over = false;
     for (size_t i = 0; i < res.n_findings; i++) {
         const struct rmg_finding *f = &res.findings[i];
-        bool counts = !f->ignored && (!c->fail_on_present_only || f->state == RMG_STATE_PRESENT ||
-                                      f->state == RMG_STATE_CONFIG ||
-                                      f->state == RMG_STATE_CONTEXT);
+        bool counts = rmg_report_counts(f, &ro) &&
+                      (!c->fail_on_present_only || f->state == RMG_STATE_PRESENT ||
+                       f->state == RMG_STATE_CONFIG || f->state == RMG_STATE_CONTEXT);
         over = over || (counts && f->severity >= c->fail_on);
     }
     rmg_results_clear(&res);
+    rmg_base_chain_clear(&base);
     rmg_cache_free(ctx.cache);
     rmg_rules_free(rules);
     if (!wrote || failed_input)

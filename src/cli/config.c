@@ -136,6 +136,11 @@ static bool load_options(struct rmg_config *c, const cJSON *o, const char *path,
                                        strcmp(k->valuestring, "present") == 0);
             if (ok && !(c->given & RMG_GIVEN_FAIL_STATE))
                 c->fail_on_present_only = strcmp(k->valuestring, "present") == 0;
+        } else if (strcmp(key, "fail_on_origin") == 0) {
+            ok = cJSON_IsString(k) && (strcmp(k->valuestring, "own") == 0 ||
+                                       strcmp(k->valuestring, "any") == 0);
+            if (ok && !(c->given & RMG_GIVEN_FAIL_ORIGIN))
+                c->fail_on_all_origins = strcmp(k->valuestring, "any") == 0;
         } else if (strcmp(key, "baseline") == 0) {
             ok = cJSON_IsString(k) && k->valuestring[0];
             if (ok && !(c->given & RMG_GIVEN_BASELINE)) {
@@ -153,7 +158,7 @@ static bool load_options(struct rmg_config *c, const cJSON *o, const char *path,
                 c->max_archive_depth = (int)k->valuedouble;
         } else {
             rmg_fmt(err, errlen, "%s: unknown key \"options.%.60s\" (expected fail_on, "
-                    "fail_on_state, baseline, max_archive_depth)", path, key);
+                    "fail_on_state, fail_on_origin, baseline, max_archive_depth)", path, key);
             return false;
         }
         if (!ok) {

@@ -28,6 +28,9 @@ struct rmg_config {
     size_t n_outputs;
     enum rmg_severity fail_on;
     bool fail_on_present_only;    /* --fail-on-state present */
+    bool fail_on_all_origins;     /* --fail-on-origin any: upstream content counts too */
+    bool show_upstream;           /* --show-upstream */
+    const char *base;             /* --base IMAGE (borrowed from argv) */
     const char *platform;         /* --platform, or NULL for the host's */
     bool all_platforms;
     const char *registry_creds;      /* --creds USER:PASS (borrowed from argv) */
@@ -75,7 +78,7 @@ struct rmg_config {
 };
 
 enum { RMG_GIVEN_FAIL_ON = 1, RMG_GIVEN_FAIL_STATE = 2, RMG_GIVEN_BASELINE = 4,
-       RMG_GIVEN_DEPTH = 8 };
+       RMG_GIVEN_DEPTH = 8, RMG_GIVEN_FAIL_ORIGIN = 16 };
 
 void rmg_config_init(struct rmg_config *c);
 void rmg_config_free(struct rmg_config *c);

@@ -6,6 +6,7 @@
 
 #include "rummage.h"
 #include "common/util.h"
+#include "engine/validate.h"
 
 void rmg_results_init(struct rmg_results *r)
 {
@@ -90,8 +91,53 @@ void rmg_finding_free(struct rmg_finding *f)
         rmg_copy_free(&f->copies[i]);
     free(f->copies);
     free(f->note);
+    rmg_provenance_free(&f->prov);
     rmg_location_free(&f->loc);
     memset(f, 0, sizeof *f);
+}
+
+void rmg_provenance_free(struct rmg_provenance *p)
+{
+    free(p->manager);
+    free(p->package);
+    free(p->version);
+    free(p->why);
+    memset(p, 0, sizeof *p);
+}
+
+static bool provenance_copy(struct rmg_provenance *dst, const struct rmg_provenance *src)
+{
+    *dst = *src;
+    char **fields[] = {&dst->manager, &dst->package, &dst->version, &dst->why};
+    bool ok = true;
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+        const char *s = *fields[i];
+        *fields[i] = rmg_strdup(s);
+        ok = ok && (!s || *fields[i]);
+    }
+    if (!ok)
+        rmg_provenance_free(dst);
+    return ok;
+}
+
+const char *rmg_origin_name(enum rmg_origin o)
+{
+    switch (o) {
+    case RMG_ORIGIN_OWN: return "own";
+    case RMG_ORIGIN_MODIFIED: return "modified";
+    case RMG_ORIGIN_PACKAGE: return "package";
+    case RMG_ORIGIN_ATTRIBUTED: return "attributed";
+    case RMG_ORIGIN_BASE: return "base";
+    }
+    return "?";
+}
+
+bool rmg_finding_gates(const struct rmg_finding *f, bool all_origins)
+{
+    return all_origins || f->prov.origin == RMG_ORIGIN_OWN ||
+           f->prov.origin == RMG_ORIGIN_MODIFIED || f->prov.origin == RMG_ORIGIN_BASE ||
+           (f->confidence == RMG_CONF_VALIDATED && f->rule &&
+            rmg_validate_is_live(f->rule->validator));
 }
 
 bool rmg_finding_copy(struct rmg_finding *dst, const struct rmg_finding *src)
@@ -102,7 +148,12 @@ bool rmg_finding_copy(struct rmg_finding *dst, const struct rmg_finding *src)
     dst->copies = NULL;
     dst->n_copies = 0;
     dst->note = NULL;
+    if (!provenance_copy(&dst->prov, &src->prov)) {
+        memset(dst, 0, sizeof *dst);
+        return false;
+    }
     if (!rmg_location_copy(&dst->loc, &src->loc)) {
+        rmg_provenance_free(&dst->prov);
         memset(dst, 0, sizeof *dst);
         return false;
     }

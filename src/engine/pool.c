@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/digest.h"
 #include "common/util.h"
 
 #define QUEUE_LEN 1024
@@ -55,7 +56,16 @@ static void run_job(struct worker *w, struct job *j)
         struct rmg_location loc = {.target = j->target, .path = j->rel_path, .layer_index = -1};
         j->scan_file(w->sc, j->fs_path, &loc, &w->res);
     } else {
+        size_t before = w->res.n_findings;
         rmg_scan_buffer(w->sc, j->data, j->len, &j->loc, &w->res);
+        /* Provenance compares a file with findings to what its package installed: only those
+         * files are hashed, while their bytes are still here. */
+        if (w->res.n_findings > before) {
+            struct rmg_content_digest d;
+            rmg_digest_buffer(j->data, j->len, &d);
+            for (size_t i = before; i < w->res.n_findings; i++)
+                w->res.findings[i].content = d;
+        }
     }
     job_free(j);
 }

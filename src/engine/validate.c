@@ -752,6 +752,12 @@ static const char *const validator_names[] = {
     "github", "npm", "pem", "jwt", "aws_key_id", "basic_auth", "pypi", NULL,
 };
 
+bool rmg_validate_is_live(const char *name)
+{
+    return name && (strcmp(name, "github") == 0 || strcmp(name, "npm") == 0 ||
+                    strcmp(name, "pypi") == 0);
+}
+
 rmg_validator_fn rmg_validate_find(const char *name)
 {
     if (name == NULL)

@@ -23,6 +23,13 @@ typedef enum rmg_validity (*rmg_validator_fn)(const char *secret, size_t secret_
  * Returns NULL for an unknown name. */
 rmg_validator_fn rmg_validate_find(const char *name);
 
+/* Does a match this validator accepts prove a live credential format, whoever wrote it: a
+ * checksum over the token (GitHub, npm: CRC32) or a provider's own structure (PyPI's macaroon
+ * naming pypi.org)? Such a finding counts for the gate even inside a package's unmodified
+ * file. The structural checks (PEM decodes as DER, a JWT header, an AWS key id's alphabet,
+ * basic auth) are not: documentation and self-tests are full of them. NULL: false. */
+bool rmg_validate_is_live(const char *name);
+
 /* NULL-terminated array of the validator names, for `rules list` and error messages. */
 const char *const *rmg_validate_names(void);
 

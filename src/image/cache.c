@@ -21,9 +21,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "common/util.h"
 
-#define CACHE_FORMAT 1
+#define CACHE_FORMAT 2 /* 2: content digests and provenance facts */
 #define MAX_ENTRY (512u << 20) /* bytes of one entry file */
 
 struct rmg_cache {
@@ -162,6 +164,54 @@ static bool plain_text(const char *s)
     return true;
 }
 
+/* Digests as one string: "MD5HEX SHA1HEX SHA256HEX SIZE". */
+static void digest_text(const struct rmg_content_digest *d, char out[160])
+{
+    static const char hx[] = "0123456789abcdef";
+    const unsigned char *parts[3] = {d->md5, d->sha1, d->sha256};
+    const size_t lens[3] = {sizeof d->md5, sizeof d->sha1, sizeof d->sha256};
+    size_t o = 0;
+    for (int p = 0; p < 3; p++) {
+        for (size_t i = 0; i < lens[p]; i++) {
+            out[o++] = hx[parts[p][i] >> 4];
+            out[o++] = hx[parts[p][i] & 15];
+        }
+        out[o++] = ' ';
+    }
+    rmg_fmt(out + o, 160 - o, "%llu", (unsigned long long)d->size);
+}
+
+static bool hex_bytes(const char *s, unsigned char *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int v = 0;
+        for (int h = 0; h < 2; h++) {
+            char c = s[2 * i + h];
+            int x = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            if (x < 0)
+                return false;
+            v = v * 16 + x;
+        }
+        out[i] = (unsigned char)v;
+    }
+    return true;
+}
+
+static bool parse_digest(const cJSON *j, struct rmg_content_digest *d)
+{
+    memset(d, 0, sizeof *d);
+    if (!j)
+        return true; /* not hashed */
+    const char *s = cJSON_IsString(j) ? j->valuestring : NULL;
+    if (!s || strlen(s) < 2 * (16 + 20 + 32) + 4 || !hex_bytes(s, d->md5, 16) || s[32] != ' ' ||
+        !hex_bytes(s + 33, d->sha1, 20) || s[73] != ' ' || !hex_bytes(s + 74, d->sha256, 32) ||
+        s[138] != ' ' || strspn(s + 139, "0123456789") != strlen(s + 139) || !s[139])
+        return false;
+    d->size = strtoull(s + 139, NULL, 10);
+    d->set = true;
+    return true;
+}
+
 static bool load_finding(const struct rmg_cache *c, const cJSON *j, const char *target,
                          int blob, struct rmg_finding *f)
 {
@@ -179,7 +229,8 @@ static bool load_finding(const struct rmg_cache *c, const cJSON *j, const char *
         !get_u64(j, "length", UINT32_MAX, &len) || !get_u64(j, "lines", UINT32_MAX, &lines) ||
         !get_u64(j, "last_newline", UINT32_MAX, &last_nl) ||
         !get_u64(j, "line", UINT64_MAX, &line) || !get_u64(j, "column", UINT64_MAX, &col) ||
-        !get_u64(j, "offset", UINT64_MAX, &off))
+        !get_u64(j, "offset", UINT64_MAX, &off) ||
+        !parse_digest(cJSON_GetObjectItemCaseSensitive(j, "content"), &f->content))
         return false;
     if (!(f->rule = rmg_rules_find(c->rules, rule->valuestring)))
         return false;
@@ -227,11 +278,52 @@ static bool load_paths(const cJSON *arr, struct rmg_pathset *ps)
     return cJSON_IsArray(arr);
 }
 
+/* The layer's provenance facts as stored: its database files (base64), parsed again, and the
+ * digests of its archives. */
+static bool load_prov(const cJSON *o, struct rmg_layer_prov *p)
+{
+    const cJSON *dbs = cJSON_GetObjectItemCaseSensitive(o, "db");
+    const cJSON *arcs = cJSON_GetObjectItemCaseSensitive(o, "archives");
+    if (!cJSON_IsArray(dbs) || !cJSON_IsArray(arcs))
+        return false;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, dbs) {
+        const cJSON *path = cJSON_GetObjectItemCaseSensitive(e, "path");
+        const cJSON *data = cJSON_GetObjectItemCaseSensitive(e, "data");
+        if (!cJSON_IsString(path) || !cJSON_IsString(data) || path->valuestring[0] != '/')
+            return false;
+        size_t n = strlen(data->valuestring);
+        if (n % 4)
+            return false;
+        unsigned char *raw = malloc(n / 4 * 3 + 1);
+        int len = raw ? EVP_DecodeBlock(raw, (const unsigned char *)data->valuestring, (int)n) : -1;
+        /* EVP_DecodeBlock counts the padding as bytes: take them off again. */
+        if (len >= 0 && n && data->valuestring[n - 1] == '=')
+            len -= 1 + (n > 1 && data->valuestring[n - 2] == '=');
+        char err[256];
+        bool ok = len >= 0 && rmg_layer_prov_add_db(p, path->valuestring, raw, (size_t)len, err,
+                                                    sizeof err) != RMG_ENOMEM;
+        free(raw);
+        if (!ok)
+            return false;
+    }
+    cJSON_ArrayForEach(e, arcs) {
+        const cJSON *path = cJSON_GetObjectItemCaseSensitive(e, "path");
+        struct rmg_content_digest d;
+        if (!cJSON_IsString(path) || !parse_digest(cJSON_GetObjectItemCaseSensitive(e, "d"), &d) ||
+            !d.set || !rmg_layer_prov_add_archive(p, path->valuestring, &d))
+            return false;
+    }
+    return true;
+}
+
 bool rmg_cache_load(struct rmg_cache *c, const char *digest, const char *target, int blob,
-                    struct rmg_results *out, struct rmg_pathset **paths)
+                    struct rmg_results *out, struct rmg_pathset **paths,
+                    struct rmg_layer_prov **prov)
 {
     char path[4400], key[65], err[256];
     *paths = NULL;
+    *prov = NULL;
     if (!c || !entry_path(c, digest, path, sizeof path, key))
         return false;
     char *data = NULL;
@@ -247,6 +339,8 @@ bool rmg_cache_load(struct rmg_cache *c, const char *digest, const char *target,
               strcmp(d->valuestring, digest) == 0 && cJSON_IsArray(fs);
     struct rmg_pathset *ps = ok ? rmg_pathset_new() : NULL;
     ok = ps && load_paths(cJSON_GetObjectItemCaseSensitive(doc, "paths"), ps);
+    struct rmg_layer_prov *pv = ok ? calloc(1, sizeof *pv) : NULL;
+    ok = pv && load_prov(cJSON_GetObjectItemCaseSensitive(doc, "provenance"), pv);
     struct rmg_results tmp;
     rmg_results_init(&tmp);
     const cJSON *j;
@@ -263,9 +357,12 @@ bool rmg_cache_load(struct rmg_cache *c, const char *digest, const char *target,
     rmg_results_clear(&tmp); /* what the merge left: its arrays, or all on failure */
     if (!ok) {
         rmg_pathset_free(ps);
+        rmg_layer_prov_clear(pv);
+        free(pv);
         return false;
     }
     *paths = ps;
+    *prov = pv;
     return true;
 }
 
@@ -299,14 +396,52 @@ static cJSON *finding_json(const struct rmg_finding *f)
     cJSON_AddNumberToObject(j, "line", (double)f->loc.line);
     cJSON_AddNumberToObject(j, "column", (double)f->loc.column);
     cJSON_AddNumberToObject(j, "offset", (double)f->loc.offset);
+    if (f->content.set) {
+        char d[160];
+        digest_text(&f->content, d);
+        cJSON_AddStringToObject(j, "content", d);
+    }
     return j;
 }
 
+static cJSON *prov_json(const struct rmg_layer_prov *p)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *dbs = cJSON_AddArrayToObject(o, "db");
+    cJSON *arcs = cJSON_AddArrayToObject(o, "archives");
+    bool ok = dbs && arcs;
+    for (size_t i = 0; ok && p && i < p->n_files; i++) {
+        const struct rmg_db_file *f = &p->files[i];
+        char *b64 = f->len < (1u << 30) ? malloc((f->len + 2) / 3 * 4 + 1) : NULL;
+        ok = b64 != NULL;
+        if (ok)
+            EVP_EncodeBlock((unsigned char *)b64, f->data, (int)f->len);
+        cJSON *e = ok ? cJSON_CreateObject() : NULL;
+        ok = e && cJSON_AddStringToObject(e, "path", f->path) &&
+             cJSON_AddStringToObject(e, "data", b64) && cJSON_AddItemToArray(dbs, e);
+        free(b64);
+    }
+    for (size_t i = 0; ok && p && i < p->n_archives; i++) {
+        char d[160];
+        digest_text(&p->archives[i].d, d);
+        cJSON *e = cJSON_CreateObject();
+        ok = e && cJSON_AddStringToObject(e, "path", p->archives[i].path) &&
+             cJSON_AddStringToObject(e, "d", d) && cJSON_AddItemToArray(arcs, e);
+    }
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
 bool rmg_cache_store(struct rmg_cache *c, const char *digest, const struct rmg_results *lr,
-                     int blob, const struct rmg_pathset *paths)
+                     int blob, const struct rmg_pathset *paths,
+                     const struct rmg_layer_prov *prov)
 {
     char path[4400], key[65], err[256];
-    if (!c || !paths || !entry_path(c, digest, path, sizeof path, key))
+    if (!c || !paths || (prov && prov->raw_incomplete) ||
+        !entry_path(c, digest, path, sizeof path, key))
         return false;
     cJSON *doc = cJSON_CreateObject();
     cJSON *fs = cJSON_AddArrayToObject(doc, "findings");
@@ -321,6 +456,8 @@ bool rmg_cache_store(struct rmg_cache *c, const char *digest, const struct rmg_r
         if (lr->findings[i].loc.layer_index == blob)
             ok = cJSON_AddItemToArray(fs, finding_json(&lr->findings[i]));
     ok = ok && rmg_pathset_each(paths, add_path, ps);
+    cJSON *pj = ok ? prov_json(prov) : NULL;
+    ok = pj && cJSON_AddItemToObject(doc, "provenance", pj);
     char *text = ok ? cJSON_PrintUnformatted(doc) : NULL;
     cJSON_Delete(doc);
     if (!text)

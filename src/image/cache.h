@@ -8,6 +8,7 @@
 #define RMG_CACHE_H
 
 #include "image/layer.h"
+#include "image/origin.h"
 #include "image/pathset.h"
 #include "rummage.h"
 
@@ -26,16 +27,21 @@ void rmg_cache_free(struct rmg_cache *c);
 bool rmg_cache_default_dir(char *out, size_t cap);
 
 /* Loads the entry of the layer blob with `digest` ("sha256:HEX"): its findings are appended to
- * out as the walker would have made them (location: target, path, line, column, offset;
- * layer_index = blob), *paths gets a new path set. False when there is no valid entry (nothing
- * is added then). */
+ * out as the walker would have made them (location: target, path, line, column, offset,
+ * content digests; layer_index = blob), *paths gets a new path set and *prov the layer's
+ * provenance facts (package databases parsed again; caller frees with rmg_layer_prov_clear
+ * and free). False when there is no valid entry (nothing is added then). */
 bool rmg_cache_load(struct rmg_cache *c, const char *digest, const char *target, int blob,
-                    struct rmg_results *out, struct rmg_pathset **paths);
+                    struct rmg_results *out, struct rmg_pathset **paths,
+                    struct rmg_layer_prov **prov);
 
-/* Stores the findings of `lr` whose layer_index is `blob` and the path set as the entry of
- * `digest`. The file is written aside and renamed into place, so concurrent runs never see a
- * partial entry. False on failure (the scan goes on without it). */
+/* Stores the findings of `lr` whose layer_index is `blob`, the path set and the layer's
+ * provenance facts (may be NULL: none) as the entry of `digest`. A layer whose database files
+ * were not all kept (prov->raw_incomplete) is not stored. The file is written aside and renamed
+ * into place, so concurrent runs never see a partial entry. False on failure (the scan goes on
+ * without it). */
 bool rmg_cache_store(struct rmg_cache *c, const char *digest, const struct rmg_results *lr,
-                     int blob, const struct rmg_pathset *paths);
+                     int blob, const struct rmg_pathset *paths,
+                     const struct rmg_layer_prov *prov);
 
 #endif

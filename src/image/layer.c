@@ -20,11 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "image/gunzip.h"
+#include "common/digest.h"
 #include "common/util.h"
+#include "image/gunzip.h"
+#include "image/origin.h"
 
 #define HEAD_MAX (64u << 10)   /* sniffed and kept before deciding what a file is */
 #define INLINE_MAX (4u << 20)  /* files up to this size go to the pool as one buffer */
+#define PKGDB_MAX (64u << 20)  /* a package database file is read whole up to this size */
 
 void rmg_limits_default(struct rmg_limits *l)
 {
@@ -202,6 +205,7 @@ struct walk {
     uint64_t total;      /* decompressed bytes of the whole layer, nested archives included */
     bool stop_layer;
     struct rmg_pathset *paths;
+    struct rmg_layer_prov *prov; /* package databases and archive digests, or NULL */
     enum rmg_status worst;
 };
 
@@ -239,7 +243,9 @@ static int next_block(struct walk *k, struct arc *ar, const char *path, const vo
     if (r == ARCHIVE_EOF)
         return 0;
     if (r < ARCHIVE_WARN) {
-        note(k, RMG_EINPUT, path, "cannot read: %s", arc_error(ar->a));
+        /* Inside an archive of the layer (test data of a damaged tar, say) it is a warning:
+         * the archive's own bytes were scanned. A damaged layer fails its reader too. */
+        note(k, ar->depth ? RMG_WARN : RMG_EINPUT, path, "cannot read: %s", arc_error(ar->a));
         ar->stop = true;
         return -1;
     }
@@ -276,12 +282,39 @@ static int next_block(struct walk *k, struct arc *ar, const char *path, const vo
 
 /* Reads the rest of an entry that is not scanned: its bytes count against the limits like
  * any other (a skip would decompress them all the same, unbounded). */
-static void skip_entry(struct walk *k, struct arc *ar, const char *path)
+/* Reads the rest of the current entry through (into hash, if not NULL). */
+static void skip_entry_hashed(struct walk *k, struct arc *ar, const char *path,
+                              struct rmg_digester *hash)
 {
     const void *b;
     size_t n;
     while (!ar->stop && next_block(k, ar, path, &b, &n) > 0)
-        ;
+        rmg_digester_update(hash, b, n);
+}
+
+static void skip_entry(struct walk *k, struct arc *ar, const char *path)
+{
+    skip_entry_hashed(k, ar, path, NULL);
+}
+
+/* A file of the layer itself (not inside an archive) opened as an archive: its digests go to
+ * the layer's provenance facts, so that findings inside it can be checked against the package
+ * that installed it. */
+static void record_archive(struct walk *k, struct arc *ar, const char *path,
+                           struct rmg_digester *hash)
+{
+    struct rmg_content_digest d;
+    rmg_digester_final(hash, &d);
+    if (ar->stop || !d.set || !k->prov)
+        return; /* not read to its end: findings inside stay the builder's own */
+    if (!rmg_layer_prov_add_archive(k->prov, path, &d))
+        note(k, RMG_WARN, path, "too many archives in one layer for provenance: findings inside "
+             "this one count as the image's own");
+}
+
+static void tap_digest(void *ud, const void *data, size_t len)
+{
+    rmg_digester_update(ud, data, len);
 }
 
 enum sniff { SNIFF_NONE, SNIFF_ZIP, SNIFF_STREAM };
@@ -309,16 +342,28 @@ static void scan_streaming(struct walk *k, struct arc *ar, const char *path, con
                            size_t head_len)
 {
     struct rmg_location loc = file_loc(k, path);
+    size_t before = k->w->out->n_findings;
     if (rmg_scanner_begin(k->w->sc, &loc, k->w->out) != RMG_OK) {
         rmg_scanner_end(k->w->sc);
         return;
     }
+    /* A big file is hashed as it streams, for provenance (its bytes are gone once a finding
+     * shows up): the cost falls on files over INLINE_MAX of layers only. */
+    struct rmg_digester *hash = k->prov ? rmg_digester_new() : NULL;
     rmg_scanner_feed(k->w->sc, head, head_len);
+    rmg_digester_update(hash, head, head_len);
     const void *b;
     size_t n;
-    while (!ar->stop && next_block(k, ar, path, &b, &n) > 0)
+    while (!ar->stop && next_block(k, ar, path, &b, &n) > 0) {
         rmg_scanner_feed(k->w->sc, b, n);
+        rmg_digester_update(hash, b, n);
+    }
     rmg_scanner_end(k->w->sc);
+    struct rmg_content_digest d;
+    rmg_digester_final(hash, &d);
+    if (!ar->stop)
+        for (size_t i = before; i < k->w->out->n_findings; i++)
+            k->w->out->findings[i].content = d;
 }
 
 /* Reads the rest of an entry into *buf (which holds *len bytes, capacity *cap) until it has
@@ -373,7 +418,8 @@ static void raw_member_name(const char *path, char *out, size_t cap)
 }
 
 static void walk_nested_stream(struct walk *k, struct arc *ar, const char *path,
-                               const void *head, size_t head_len, uint64_t size)
+                               const void *head, size_t head_len, uint64_t size,
+                               struct rmg_digester *hash)
 {
     /* A tar (plain or compressed) is walked; any other compressed file is read as the one file
      * it holds. Deciding from the decompressed start matters: a tar reader would take a file
@@ -383,7 +429,8 @@ static void walk_nested_stream(struct walk *k, struct arc *ar, const char *path,
         note(k, RMG_ENOMEM, path, "out of memory");
         return;
     }
-    struct rmg_entry_stream es = {.parent = ar->a, .head = head, .head_len = head_len};
+    struct rmg_entry_stream es = {.parent = ar->a, .head = head, .head_len = head_len,
+                                  .tap = hash ? tap_digest : NULL, .tap_ud = hash};
     char prefix[8192], member[512];
     rmg_fmt(prefix, sizeof prefix, "%s!", path);
     raw_member_name(path, member, sizeof member);
@@ -418,6 +465,11 @@ static void walk_nested_zip(struct walk *k, struct arc *ar, const char *path, co
         scan_streaming(k, ar, path, buf, len);
         free(buf);
         return;
+    }
+    if (ar->depth == 0 && k->prov) { /* the whole file is here: its digests, for provenance */
+        struct rmg_digester *hash = rmg_digester_new();
+        rmg_digester_update(hash, buf, len);
+        record_archive(k, ar, path, hash);
     }
     struct archive *na = archive_read_new();
     if (!na) {
@@ -454,26 +506,49 @@ static void scan_file(struct walk *k, struct arc *ar, const char *path, struct a
     enum sniff s = sniff(buf, len);
     if (s != SNIFF_NONE) {
         if (ar->depth + 1 <= k->w->limits->max_depth) {
+            /* A file of the layer itself is hashed as the archive inside reads it. */
+            struct rmg_digester *hash = ar->depth == 0 && k->prov && s == SNIFF_STREAM
+                                            ? rmg_digester_new()
+                                            : NULL;
             if (s == SNIFF_ZIP)
                 walk_nested_zip(k, ar, path, buf, len);
             else
                 walk_nested_stream(k, ar, path, buf, len,
                                    archive_entry_size_is_set(e) ? (uint64_t)archive_entry_size(e)
-                                                                : 0);
+                                                                : 0,
+                                   hash);
             free(buf);
-            skip_entry(k, ar, path); /* what the inner archive left (it stopped early) */
+            /* what the inner archive left (it stopped early) */
+            skip_entry_hashed(k, ar, path, hash);
+            if (hash)
+                record_archive(k, ar, path, hash);
             return;
         }
         if (k->w->limits->max_depth > 0)
             note(k, RMG_WARN, path, "archive not opened: --max-archive-depth %d reached",
                  k->w->limits->max_depth);
     }
-    /* Small enough for the pool: read it whole and hand it over. */
-    if (r == 0 && (!archive_entry_size_is_set(e) || archive_entry_size(e) <= INLINE_MAX))
-        r = read_rest(k, ar, path, &buf, &len, &cap, INLINE_MAX + 1);
+    /* Small enough for the pool: read it whole and hand it over. A package database is read
+     * whole up to a bigger bound: provenance parses it too. */
+    bool pkgdb = k->prov && rmg_pkgdb_wants(path);
+    size_t whole = pkgdb ? PKGDB_MAX : INLINE_MAX;
+    if (r == 0 && (!archive_entry_size_is_set(e) || archive_entry_size(e) <= (la_int64_t)whole))
+        r = read_rest(k, ar, path, &buf, &len, &cap, whole + 1);
     if (r < 0) {
         free(buf);
         return;
+    }
+    if (r == 1 && pkgdb) {
+        char err[256] = "";
+        enum rmg_status st = rmg_layer_prov_add_db(k->prov, path, buf, len, err, sizeof err);
+        if (st == RMG_ENOMEM)
+            note(k, RMG_ENOMEM, path, "out of memory");
+        else if (st != RMG_OK)
+            note(k, RMG_WARN, path, "package database not fully read (%s): provenance uses what "
+                 "could be read", err);
+    } else if (pkgdb) {
+        note(k, RMG_WARN, path, "package database larger than %u MiB: not read for provenance",
+             PKGDB_MAX >> 20);
     }
     if (r == 1 && len == 0) {
         k->w->out->stats.files++;
@@ -573,10 +648,11 @@ static enum rmg_status walk_arc(struct walk *k, struct arc *ar)
 }
 
 enum rmg_status rmg_layer_walk(const struct rmg_walker *w, struct archive *a, const char *name,
-                               int blob_id, uint64_t compressed, struct rmg_pathset *paths)
+                               int blob_id, uint64_t compressed, struct rmg_pathset *paths,
+                               struct rmg_layer_prov *prov)
 {
     struct walk k = {.w = w, .layer = name, .blob_id = blob_id, .compressed = compressed,
-                     .paths = paths};
+                     .paths = paths, .prov = prov};
     struct arc top = {.a = a, .depth = 0, .compressed = compressed, .prefix = ""};
     walk_arc(&k, &top);
     return k.worst;

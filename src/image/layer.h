@@ -77,13 +77,18 @@ bool rmg_layer_is_bomb(struct archive *a, uint64_t in, const struct rmg_limits *
  * (rmg_layer_is_bomb; the rest is left unread), -1 on a read error. */
 int rmg_layer_drain(struct archive *a, const uint64_t *in, const struct rmg_limits *l);
 
+struct rmg_layer_prov;
+
 /* Walks the opened archive `a` as layer blob `blob_id`: findings carry layer_index = blob_id
  * (the image code attributes them to layers later), every path and whiteout is added to
- * `paths` (may be NULL). `name` names the layer in messages; `compressed` is its size in bytes
+ * `paths` (may be NULL), and provenance facts to `prov` (may be NULL: image/origin.h): the
+ * package-database files it holds, parsed; the digests of the files opened as archives and of
+ * the big files with findings (small ones are hashed by the pool). `name` names the layer in messages; `compressed` is its size in bytes
  * (0 if unknown), for the bomb ratio. A corrupt archive is an error for this layer only
  * (what was read before it is kept). Returns the worst status. */
 enum rmg_status rmg_layer_walk(const struct rmg_walker *w, struct archive *a, const char *name,
-                               int blob_id, uint64_t compressed, struct rmg_pathset *paths);
+                               int blob_id, uint64_t compressed, struct rmg_pathset *paths,
+                               struct rmg_layer_prov *prov);
 
 /* The path of a tar entry as an absolute, clean path: "./a//b/" -> "/a/b" ("." and empty
  * components dropped, ".." kept as text). Returns false if it does not fit in cap. */

@@ -33,6 +33,8 @@ void rmg_blobs_free(struct rmg_blobs *b)
         free(b->v[i].link);
         free(b->v[i].json);
         rmg_pathset_free(b->v[i].paths);
+        rmg_layer_prov_clear(b->v[i].prov);
+        free(b->v[i].prov);
     }
     free(b->v);
     memset(b, 0, sizeof *b);
@@ -54,6 +56,13 @@ struct rmg_blob *rmg_blobs_add(struct rmg_blobs *b, const char *name)
         return NULL;
     x->id = (int)b->n++;
     return x;
+}
+
+struct rmg_layer_prov *rmg_blob_prov(struct rmg_blob *b)
+{
+    if (!b->prov)
+        b->prov = calloc(1, sizeof *b->prov);
+    return b->prov;
 }
 
 struct rmg_blob *rmg_blobs_find(const struct rmg_blobs *b, const char *name)
@@ -860,11 +869,65 @@ static int cmp_by_blob(const void *a, const void *b)
     return (x->loc.layer_index > y->loc.layer_index) - (x->loc.layer_index < y->loc.layer_index);
 }
 
+void rmg_base_chain_clear(struct rmg_base_chain *b)
+{
+    if (!b)
+        return;
+    free(b->name);
+    rmg_strv_free(b->diff_ids, b->n);
+    memset(b, 0, sizeof *b);
+}
+
+/* Fills an empty chain with the first image's layers (diff_ids; a missing one is ""). */
+static bool collect_base(const struct rmg_image_set *set, struct rmg_base_chain *c)
+{
+    if (c->n || !set->n || !set->v[0].n_layers)
+        return true;
+    const struct image *im = &set->v[0];
+    if (!(c->diff_ids = calloc(im->n_layers, sizeof *c->diff_ids)))
+        return false;
+    for (size_t j = 0; j < im->n_layers; j++) {
+        c->diff_ids[c->n] = rmg_strdup(im->layers[j].diff_id ? im->layers[j].diff_id : "");
+        if (!c->diff_ids[c->n])
+            return false;
+        c->n++;
+    }
+    return true;
+}
+
+/* How many of the image's layers, from the bottom, are the base's own. */
+static size_t inherited_layers(const struct image *im, const struct rmg_base_chain *base)
+{
+    size_t k = 0;
+    while (base && k < im->n_layers && k < base->n && im->layers[k].diff_id &&
+           base->diff_ids[k][0] && strcmp(im->layers[k].diff_id, base->diff_ids[k]) == 0)
+        k++;
+    return k;
+}
+
+/* A finding of an inherited layer that no package explains is the base image's. */
+static void settle_base(struct rmg_finding *f, const char *base)
+{
+    if (f->prov.origin != RMG_ORIGIN_OWN && f->prov.origin != RMG_ORIGIN_MODIFIED)
+        return;
+    rmg_provenance_free(&f->prov);
+    char why[160];
+    rmg_fmt(why, sizeof why, "layer %d is layer %d of the base image", f->loc.layer_index,
+            f->loc.layer_index);
+    f->prov = (struct rmg_provenance){RMG_ORIGIN_BASE, rmg_strdup("base"), rmg_strdup(base),
+                                      NULL, rmg_strdup(why)};
+    if (!f->prov.manager || !f->prov.package || !f->prov.why)
+        rmg_provenance_free(&f->prov); /* out of memory: stays the builder's own */
+}
+
 enum rmg_status rmg_image_resolve(struct rmg_image_set *set, struct rmg_image_source *src,
                                   struct rmg_scanner *sc, struct rmg_results *layer_results,
-                                  struct rmg_results *out)
+                                  const struct rmg_resolve_opts *ro, struct rmg_results *out)
 {
     enum rmg_status worst = RMG_OK;
+    const struct rmg_base_chain *base = ro ? ro->base : NULL;
+    if (ro && ro->collect && !collect_base(set, ro->collect))
+        worst = RMG_ENOMEM;
     for (size_t i = 0; i < set->n; i++) {
         struct meta m = {src, sc, out, &set->v[i]};
         size_t first = out->n_findings;
@@ -895,8 +958,22 @@ enum rmg_status rmg_image_resolve(struct rmg_image_set *set, struct rmg_image_so
     for (size_t b = 0; b <= src->blobs.n; b++)
         start[b] += untagged;
     bool *attributed = calloc(src->blobs.n + 1, sizeof *attributed);
+    size_t max_layers = 1;
+    for (size_t i = 0; i < set->n; i++)
+        max_layers = set->v[i].n_layers > max_layers ? set->v[i].n_layers : max_layers;
+    /* Provenance: the facts of layers 0..j of the image, for a finding of layer j. */
+    const struct rmg_layer_prov **chain = calloc(max_layers, sizeof *chain);
+    if (!chain) {
+        free(attributed);
+        attributed = NULL;
+        worst = RMG_ENOMEM;
+    }
     for (size_t i = 0; i < set->n && attributed; i++) {
         const struct image *im = &set->v[i];
+        size_t image_first = out->n_findings;
+        size_t inherited = inherited_layers(im, base);
+        for (size_t j = 0; j < im->n_layers; j++)
+            chain[j] = im->layers[j].blob >= 0 ? src->blobs.v[im->layers[j].blob].prov : NULL;
         for (size_t j = 0; j < im->n_layers; j++) {
             int b = im->layers[j].blob;
             if (b < 0)
@@ -920,13 +997,18 @@ enum rmg_status rmg_image_resolve(struct rmg_image_set *set, struct rmg_image_so
                 f.loc.layer_diff_id = rmg_strdup(im->layers[j].diff_id);
                 f.loc.created_by = rmg_strdup(im->layers[j].created_by);
                 set_state(src, im, j, &f);
+                rmg_origin_settle(chain, j + 1, &f);
+                if (j < inherited)
+                    settle_base(&f, base->name);
                 if (rmg_results_add_finding(out, &f) != RMG_OK) {
                     rmg_finding_free(&f);
                     worst = RMG_ENOMEM;
                 }
             }
         }
+        rmg_origin_settle_compiled(out->findings + image_first, out->n_findings - image_first);
     }
+    free(chain);
     for (size_t b = 0; b < src->blobs.n && attributed; b++) {
         size_t n = start[b + 1] - start[b];
         if (n && !attributed[b] && !src->blobs.v[b].referenced)

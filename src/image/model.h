@@ -7,6 +7,7 @@
 #define RMG_IMAGE_H
 
 #include "image/layer.h"
+#include "image/origin.h"
 #include "image/pathset.h"
 #include "rummage.h"
 
@@ -23,6 +24,8 @@ struct rmg_blob {
     int id;                    /* its index in the store */
     uint64_t size;
     struct rmg_pathset *paths; /* what the layer holds (layers only) */
+    struct rmg_layer_prov *prov; /* its package databases and archive digests (layers only;
+                                    NULL: none known, e.g. from the layer cache) */
     bool verified;             /* its bytes were read and have the digest its name says */
     bool cached;               /* its findings and paths came from the layer cache */
 };
@@ -39,6 +42,9 @@ struct rmg_blob *rmg_blobs_add(struct rmg_blobs *b, const char *name);
 /* The digest a blob's name says its bytes have ("blobs/sha256/HEX", "HEX.tar" -> "sha256:HEX";
  * "HEX/layer.tar" is a docker-save id, not a digest), malloc'd, or NULL. */
 char *rmg_blob_name_digest(const char *name);
+/* b's provenance facts, made empty on first use (owned by the blob); NULL on out of memory
+ * (the layer is then walked without provenance: its findings stay the builder's own). */
+struct rmg_layer_prov *rmg_blob_prov(struct rmg_blob *b);
 /* The blob named `name`, following links (a bounded number of hops), or NULL. */
 struct rmg_blob *rmg_blobs_find(const struct rmg_blobs *b, const char *name);
 
@@ -77,6 +83,23 @@ struct rmg_image_set;
 enum rmg_status rmg_image_plan(struct rmg_image_source *src, const struct rmg_image_select *sel,
                                struct rmg_results *out, struct rmg_image_set **set);
 
+/* The layers of a base image (--base): its name as the user gave it and its layers'
+ * uncompressed digests, bottom first. A finding in layer j of an image whose diff_ids 0..j are
+ * the base's 0..j is inherited from the base. Owned by whoever filled it. */
+struct rmg_base_chain {
+    char *name;
+    char **diff_ids;
+    size_t n;
+};
+void rmg_base_chain_clear(struct rmg_base_chain *b);
+
+/* What the resolve step is told besides the images; all optional (NULL). */
+struct rmg_resolve_opts {
+    const struct rmg_base_chain *base; /* findings of inherited layers: origin base */
+    struct rmg_base_chain *collect;    /* filled with the first planned image's layers, if
+                                          still empty (how --base reads the base image) */
+};
+
 /* Scans the metadata of every planned image into `out` (state config: Env, Labels, Cmd,
  * Entrypoint, OnBuild, history, annotations) with `sc`, then attributes the blob-tagged
  * findings of `layer_results` (emptied) to every image layer holding that blob: layer index,
@@ -84,7 +107,7 @@ enum rmg_status rmg_image_plan(struct rmg_image_source *src, const struct rmg_im
  * overwritten by a later layer). Returns the worst status. */
 enum rmg_status rmg_image_resolve(struct rmg_image_set *set, struct rmg_image_source *src,
                                   struct rmg_scanner *sc, struct rmg_results *layer_results,
-                                  struct rmg_results *out);
+                                  const struct rmg_resolve_opts *ro, struct rmg_results *out);
 void rmg_image_set_free(struct rmg_image_set *set);
 
 /* True if the source holds an image (a manifest.json or an index.json). */

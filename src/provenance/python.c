@@ -113,6 +113,12 @@ static bool parse_hash(const char *h, size_t n, enum rmg_digest_alg *alg, unsign
         return false;
     size_t an = (size_t)(eq - h), dn = 0;
     if (an == 6 && memcmp(h, "sha256", 6) == 0) {
+        /* PEP 376 says urlsafe base64; some Debian packages' RECORD files (rewritten at build
+         * time) hold the digest in hex: 64 hex digits are never 43 base64 ones. */
+        if (n - an - 1 == 64 && rmg_hex_decode(eq + 1, 64, d)) {
+            *alg = RMG_DIGEST_SHA256;
+            return true;
+        }
         if (!rmg_b64_decode(eq + 1, n - an - 1, d, 32, &dn) || dn != 32)
             return false;
         *alg = RMG_DIGEST_SHA256;

@@ -230,6 +230,11 @@ static cJSON *details_json(const struct rmg_finding *f)
                cJSON_CreateNumber(f->changed_layer));
         detail_str(items, "changed_by", "Changed by", f->changed_by);
     }
+    if (f->prov.origin != RMG_ORIGIN_OWN) {
+        char origin[512];
+        rmg_report_origin_text(f, origin, sizeof origin);
+        detail_str(items, "origin", "Origin", origin);
+    }
     detail_str(items, "note", "Note", f->note);
     if (f->ignored)
         detail_str(items, "ignored", "Ignored", "kept out of the build context by .dockerignore");
@@ -310,7 +315,7 @@ static void description(struct rmg_buf *b, const struct rmg_finding *f, const ch
     clip(b, MAX_DESCRIPTION); /* what to do is in solution */
 }
 
-static cJSON *vulnerability(const struct rmg_finding *f, const char *commit)
+static cJSON *vulnerability(const struct rmg_finding *f, const char *commit, bool upstream)
 {
     cJSON *v = cJSON_CreateObject();
     struct rmg_buf file = {0}, text = {0};
@@ -326,10 +331,18 @@ static cJSON *vulnerability(const struct rmg_finding *f, const char *commit)
     rmg_buf_free(&text);
 
     description(&text, f, fl);
+    if (upstream) { /* a package's own content: shown, not counted */
+        char origin[512];
+        rmg_report_origin_text(f, origin, sizeof origin);
+        rmg_buf_puts(&text, "\n\nUpstream content, not counted: ");
+        md_text(&text, origin);
+        rmg_buf_puts(&text, ".");
+        clip(&text, MAX_DESCRIPTION);
+    }
     cJSON_AddStringToObject(v, "description", text.data ? text.data : "");
     rmg_buf_free(&text);
 
-    cJSON_AddStringToObject(v, "severity", gitlab_severity(f->severity));
+    cJSON_AddStringToObject(v, "severity", upstream ? "Info" : gitlab_severity(f->severity));
 
     put_safe(&text, f->rule->remedy);
     const char *where = rmg_state_remedy(f);
@@ -378,7 +391,7 @@ static cJSON *tool_json(void)
 
 bool rmg_report_gitlab(FILE *out, const struct rmg_results *r, const struct rmg_report_opts *o)
 {
-    (void)o; /* nothing in it applies: never a raw secret, whatever show_secrets says */
+    /* Only the gate policy applies: never a raw secret, whatever show_secrets says. */
     cJSON *root = cJSON_CreateObject();
     if (!root)
         return false;
@@ -389,7 +402,9 @@ bool rmg_report_gitlab(FILE *out, const struct rmg_results *r, const struct rmg_
         commit = NO_COMMIT;
     cJSON *vs = cJSON_AddArrayToObject(root, "vulnerabilities");
     for (size_t i = 0; i < r->n_findings; i++)
-        cJSON_AddItemToArray(vs, vulnerability(&r->findings[i], commit));
+        cJSON_AddItemToArray(vs, vulnerability(&r->findings[i], commit,
+                                                 !r->findings[i].ignored &&
+                                                     !rmg_report_counts(&r->findings[i], o)));
 
     cJSON *scan = cJSON_AddObjectToObject(root, "scan");
     cJSON_AddItemToObject(scan, "analyzer", tool_json());

@@ -117,6 +117,18 @@ cJSON *rmg_report_finding_json(const struct rmg_finding *f, const struct rmg_rep
         cJSON_AddItemToObject(j, "note", rmg_json_string(f->note));
     if (f->ignored)
         cJSON_AddTrueToObject(j, "ignored");
+    cJSON *org = cJSON_AddObjectToObject(j, "origin");
+    cJSON_AddStringToObject(org, "kind", rmg_origin_name(f->prov.origin));
+    if (f->prov.origin != RMG_ORIGIN_OWN) {
+        if (f->prov.origin == RMG_ORIGIN_PACKAGE || f->prov.origin == RMG_ORIGIN_ATTRIBUTED)
+            cJSON_AddBoolToObject(org, "verified", f->prov.origin == RMG_ORIGIN_PACKAGE);
+        cJSON_AddItemToObject(org, "manager", rmg_json_string(f->prov.manager));
+        cJSON_AddItemToObject(org, "package", rmg_json_string(f->prov.package));
+        cJSON_AddItemToObject(org, "version", rmg_json_string(f->prov.version));
+    }
+    if (f->prov.why)
+        cJSON_AddItemToObject(org, "why", rmg_json_string(f->prov.why));
+    cJSON_AddBoolToObject(j, "counted", rmg_report_counts(f, o));
     cJSON_AddItemToObject(j, "remedy", rmg_json_string(f->rule->remedy));
     const char *where = rmg_state_remedy(f);
     if (where)
@@ -154,6 +166,10 @@ cJSON *rmg_report_stats_json(const struct rmg_results *r, const struct rmg_repor
     cJSON_AddNumberToObject(st, "layers_cached", (double)r->stats.layers_cached);
     cJSON_AddNumberToObject(st, "suppressed", (double)o->suppressed);
     cJSON_AddNumberToObject(st, "baselined", (double)o->baselined);
+    size_t upstream = 0;
+    for (size_t i = 0; i < r->n_findings; i++)
+        upstream += !r->findings[i].ignored && !rmg_report_counts(&r->findings[i], o);
+    cJSON_AddNumberToObject(st, "upstream", (double)upstream);
     cJSON_AddNumberToObject(st, "seconds", (double)(long long)(r->stats.seconds * 1000) / 1000.0);
     return st;
 }

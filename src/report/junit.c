@@ -4,8 +4,9 @@
  * (then any target a finding or error names that was not given, in report order). In a
  * suite, each finding is a <testcase> with a <failure> (type = the rule id, the details in
  * its text, the secret redacted unless show_secrets); each input error a <testcase> with an
- * <error>; each warning, and each finding .dockerignore keeps out (`context
- * --show-ignored`), a <testcase> with <skipped>; a target with no finding and no error a
+ * <error>; each warning, each finding .dockerignore keeps out (`context
+ * --show-ignored`) and each upstream finding that does not count toward the gate (a
+ * package's unmodified file: docs/provenance.md), a <testcase> with <skipped>; a target with no finding and no error a
  * passing <testcase name="no secrets">. Counts (tests, failures, errors, skipped) are on
  * every suite and on <testsuites>.
  *
@@ -177,10 +178,16 @@ static void finding_case(struct rmg_buf *b, const struct rmg_finding *f,
         rmg_buf_puts(&t, ": ");
         rmg_buf_puts(&t, red);
     }
-    rmg_buf_puts(b, f->ignored ? "      <skipped" : "      <failure");
+    /* Not counted (kept out by .dockerignore, or upstream content): skipped, saying why. */
+    bool skipped = !rmg_report_counts(f, o);
+    char origin[512], why[600];
+    rmg_report_origin_text(f, origin, sizeof origin);
+    rmg_fmt(why, sizeof why, "upstream content, not counted: %s", origin);
+    rmg_buf_puts(b, skipped ? "      <skipped" : "      <failure");
     put_attr(b, "message", f->ignored ? "kept out of the build context by .dockerignore"
+                           : skipped  ? why
                                       : t.data);
-    if (!f->ignored)
+    if (!skipped)
         put_attr(b, "type", f->rule->id);
     rmg_buf_free(&t);
     rmg_buf_puts(b, ">");
@@ -204,6 +211,8 @@ static void finding_case(struct rmg_buf *b, const struct rmg_finding *f,
         field(b, "line:col:", num);
     }
     field(b, "state:", rmg_state_name(f->state));
+    if (f->prov.origin != RMG_ORIGIN_OWN)
+        field(b, "origin:", origin);
     if (l->image || l->platform) {
         rmg_buf_puts(&t, l->image ? l->image : "");
         rmg_buf_puts(&t, l->image && l->platform ? " " : "");
@@ -239,7 +248,7 @@ static void finding_case(struct rmg_buf *b, const struct rmg_finding *f,
     field(b, "note:", f->note);
     field(b, "remedy:", f->rule->remedy);
     field(b, "", rmg_state_remedy(f));
-    rmg_buf_puts(b, f->ignored ? "</skipped>\n" : "</failure>\n");
+    rmg_buf_puts(b, skipped ? "</skipped>\n" : "</failure>\n");
     rmg_buf_puts(b, "    </testcase>\n");
 }
 
@@ -342,7 +351,7 @@ bool rmg_report_junit(FILE *out, const struct rmg_results *r, const struct rmg_r
         if (ok) {
             fidx[i] = last;
             s[last].findings++;
-            if (f->ignored)
+            if (!rmg_report_counts(f, o))
                 s[last].skipped++;
             else
                 s[last].failures++;

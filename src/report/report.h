@@ -18,7 +18,18 @@ struct rmg_report_opts {
     size_t n_targets;
     const char *command;  /* "scan" or "context" */
     unsigned width;       /* text: wrap prose at this many columns (a terminal's); 0: no wrap */
+    bool all_origins;     /* --fail-on-origin any: upstream findings count toward the gate */
+    bool show_upstream;   /* text: list upstream findings one by one instead of per package */
 };
+
+/* Does f count toward the gate under o's policy (rmg_finding_gates)? Every report marks the
+ * findings that do not (upstream content) the same way. */
+bool rmg_report_counts(const struct rmg_finding *f, const struct rmg_report_opts *o);
+/* Where an upstream finding came from, for people: "libgnutls30 3.7.9 (dpkg package,
+ * unmodified)", "lodash 4.17.21 (npm package, by its package.json)", or for the builder's own
+ * content "own file" / "modified file of dpkg package base-files 12.4". Untrusted names are
+ * escaped (control bytes as \xHH). Written into out (NUL-terminated). */
+void rmg_report_origin_text(const struct rmg_finding *f, char *out, size_t cap);
 
 /* Both take sorted results (rmg_results_sort). Untrusted text (paths, targets, rule titles
  * from user rule files) is escaped; secrets are redacted unless show_secrets. */

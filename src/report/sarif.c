@@ -514,7 +514,9 @@ static cJSON *result(const struct rmg_finding *f, size_t rule_idx,
     cJSON *res = cJSON_CreateObject();
     cJSON_AddItemToObject(res, "ruleId", rmg_json_string(f->rule->id));
     cJSON_AddNumberToObject(res, "ruleIndex", (double)rule_idx);
-    cJSON_AddStringToObject(res, "level", level_of(f->severity));
+    /* Upstream content (a package's own file) is reported, not counted: a note. */
+    bool upstream = !f->ignored && !rmg_report_counts(f, redacted);
+    cJSON_AddStringToObject(res, "level", upstream ? "note" : level_of(f->severity));
     char *text = result_text(f);
     cJSON_AddItemToObject(res, "message", message(text));
     free(text);
@@ -550,6 +552,15 @@ static cJSON *result(const struct rmg_finding *f, size_t rule_idx,
         cJSON_AddStringToObject(s, "kind", "external");
         cJSON_AddStringToObject(s, "justification", "kept out of the build context by .dockerignore");
         cJSON_AddItemToArray(sup, s);
+    } else if (upstream) {
+        char why[512], just[600];
+        rmg_report_origin_text(f, why, sizeof why);
+        rmg_fmt(just, sizeof just, "upstream content: %s", why);
+        cJSON *sup = cJSON_AddArrayToObject(res, "suppressions");
+        cJSON *s = cJSON_CreateObject();
+        cJSON_AddStringToObject(s, "kind", "external");
+        cJSON_AddStringToObject(s, "justification", just);
+        cJSON_AddItemToArray(sup, s);
     }
 
     /* The JSON report's fields, from the JSON report's own code (redacted), so both agree. */
@@ -570,6 +581,8 @@ static cJSON *result(const struct rmg_finding *f, size_t rule_idx,
     move_item(props, "note", j, "note");
     move_item(props, "ignored", j, "ignored");
     move_item(props, "remedy_context", j, "remedy_context");
+    move_item(props, "origin", j, "origin");
+    move_item(props, "counted", j, "counted");
     cJSON_Delete(j);
     return res;
 }

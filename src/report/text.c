@@ -220,8 +220,28 @@ static void put_step(FILE *out, const char *created_by)
     rmg_buf_free(&b);
 }
 
-static void location_line(FILE *out, const struct rmg_finding *f, bool color)
+/* "origin  libgnutls30 3.7.9 (dpkg package, unmodified), not counted": said for every finding
+ * provenance settled, counted or not. */
+static void origin_line(FILE *out, const struct rmg_finding *f, const struct rmg_report_opts *o)
 {
+    if (f->prov.origin == RMG_ORIGIN_OWN)
+        return;
+    char label[512];
+    rmg_report_origin_text(f, label, sizeof label);
+    fprintf(out, "            %sorigin%s ", o->color ? DIM : "", o->color ? RESET : "");
+    put_safe(out, label);
+    /* Upstream content that counts all the same: an audit, or a validated credential. */
+    bool upstream = f->prov.origin == RMG_ORIGIN_PACKAGE || f->prov.origin == RMG_ORIGIN_ATTRIBUTED;
+    fputs(!rmg_report_counts(f, o)                         ? ", not counted"
+          : upstream && f->confidence == RMG_CONF_VALIDATED ? ", counted: a live credential format"
+                                                             : "",
+          out);
+    fputc('\n', out);
+}
+
+static void location_line(FILE *out, const struct rmg_finding *f, const struct rmg_report_opts *o)
+{
+    bool color = o->color;
     fprintf(out, "    %sat%s      ", color ? DIM : "", color ? RESET : "");
     const struct rmg_location *l = &f->loc;
     bool image = l->layer_index >= 0 || f->state == RMG_STATE_CONFIG;
@@ -267,6 +287,7 @@ static void location_line(FILE *out, const struct rmg_finding *f, bool color)
             }
         }
         fputc('\n', out);
+        origin_line(out, f, o);
         return;
     }
     bool inner = l->path && l->target && strcmp(l->path, l->target) != 0 &&
@@ -285,14 +306,90 @@ static void location_line(FILE *out, const struct rmg_finding *f, bool color)
     fputc('\n', out);
 }
 
-void rmg_report_text(FILE *out, const struct rmg_results *r, const struct rmg_report_opts *o)
+/* One line per package for the upstream findings (not counted, not listed one by one):
+ * "10 in libgnutls30 3.7.9 (dpkg package, unmodified)". Findings come sorted by path, so the
+ * packages are gathered in a small table first. */
+struct pkg_fold {
+    char label[512];
+    size_t count;
+};
+
+static int cmp_fold(const void *a, const void *b)
 {
+    const struct pkg_fold *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return strcmp(x->label, y->label);
+}
+
+static void put_upstream(FILE *out, const struct rmg_results *up, const struct rmg_report_opts *o)
+{
+    struct pkg_fold *v = calloc(up->n_findings ? up->n_findings : 1, sizeof *v);
+    size_t n = 0;
+    if (!v) {
+        fprintf(out, "\n%zu upstream findings not counted\n", up->n_findings);
+        return;
+    }
+    char label[512];
+    for (size_t i = 0; i < up->n_findings; i++) {
+        rmg_report_origin_text(&up->findings[i], label, sizeof label);
+        size_t k = 0;
+        while (k < n && strcmp(v[k].label, label) != 0)
+            k++;
+        if (k == n)
+            rmg_fmt(v[n++].label, sizeof v->label, "%s", label);
+        v[k].count++;
+    }
+    qsort(v, n, sizeof *v, cmp_fold);
+    fprintf(out, "\n%sUpstream%s  %zu finding%s in files that packages installed, not counted "
+                 "(--show-upstream lists them, --fail-on-origin any counts them):\n",
+            o->color ? BOLD : "", o->color ? RESET : "", up->n_findings,
+            up->n_findings == 1 ? "" : "s");
+    for (size_t k = 0; k < n; k++) {
+        if (k == 20) {
+            fprintf(out, "    ... and %zu more packages (all in --format json)\n", n - 20);
+            break;
+        }
+        fprintf(out, "    %zu in ", v[k].count);
+        put_safe(out, v[k].label);
+        fputc('\n', out);
+    }
+    free(v);
+}
+
+void rmg_report_text(FILE *out, const struct rmg_results *all, const struct rmg_report_opts *o)
+{
+    /* What counts is listed secret by secret; upstream content is folded per package unless
+     * --show-upstream. Both views borrow the findings of `all`. */
+    struct rmg_results view = *all, up = *all;
+    view.findings = up.findings = NULL;
+    view.n_findings = up.n_findings = 0;
+    if (!o->show_upstream) {
+        view.findings = malloc((all->n_findings ? all->n_findings : 1) * sizeof *view.findings);
+        up.findings = malloc((all->n_findings ? all->n_findings : 1) * sizeof *up.findings);
+        if (!view.findings || !up.findings) {
+            free(view.findings);
+            free(up.findings);
+            fputs("rummage: out of memory while writing the report\n", out);
+            return;
+        }
+        for (size_t i = 0; i < all->n_findings; i++) {
+            const struct rmg_finding *f = &all->findings[i];
+            if (f->ignored || rmg_report_counts(f, o))
+                view.findings[view.n_findings++] = *f;
+            else
+                up.findings[up.n_findings++] = *f;
+        }
+    }
+    const struct rmg_results *r = o->show_upstream ? all : &view;
     struct group *g = calloc(r->n_findings ? r->n_findings : 1, sizeof *g);
     size_t *next = calloc(r->n_findings ? r->n_findings : 1, sizeof *next);
     size_t ng = 0;
     if (!g || !next || !group_findings(r, g, next, &ng)) {
         free(g);
         free(next);
+        free(view.findings);
+        free(up.findings);
         fputs("rummage: out of memory while writing the report\n", out);
         return;
     }
@@ -305,7 +402,7 @@ void rmg_report_text(FILE *out, const struct rmg_results *r, const struct rmg_re
     char bytes[32];
     human_bytes(r->stats.bytes, bytes, sizeof bytes);
     if (ng == 0) {
-        fprintf(out, "%sNo secrets found%s", o->color ? BOLD : "", o->color ? RESET : "");
+        fprintf(out, "%sNo secrets found%s%s", o->color ? BOLD : "", up.n_findings ? " outside upstream packages" : "", o->color ? RESET : "");
     } else {
         fprintf(out, "%s%zu secret%s%s in %zu finding%s (", o->color ? BOLD : "", ng,
                 ng == 1 ? "" : "s", o->color ? RESET : "", r->n_findings,
@@ -338,6 +435,8 @@ void rmg_report_text(FILE *out, const struct rmg_results *r, const struct rmg_re
         fprintf(out, " · %zu allowed by config", o->suppressed);
     if (o->baselined)
         fprintf(out, " · %zu in the baseline", o->baselined);
+    if (up.n_findings)
+        fprintf(out, " · %zu upstream, not counted", up.n_findings);
     put_problem_counts(out, r);
     fputs("\n", out);
 
@@ -366,7 +465,7 @@ void rmg_report_text(FILE *out, const struct rmg_results *r, const struct rmg_re
                 fprintf(out, "    ...     and %zu more (all in --format json)\n", g[k].count - 20);
                 break;
             }
-            location_line(out, &r->findings[i], o->color);
+            location_line(out, &r->findings[i], o);
             shown++;
         }
         fprintf(out, "    %sfix%s     ", o->color ? DIM : "", o->color ? RESET : "");
@@ -388,8 +487,12 @@ void rmg_report_text(FILE *out, const struct rmg_results *r, const struct rmg_re
             fputc('\n', out);
         }
     }
+    if (up.n_findings)
+        put_upstream(out, &up, o);
     free(g);
     free(next);
+    free(view.findings);
+    free(up.findings);
 }
 
 void rmg_report_errors(FILE *out, const struct rmg_results *r)

@@ -173,7 +173,8 @@ static bool entry_from_cache(struct rmg_reader *r, struct archive *a, int id, co
     struct rmg_results found;
     rmg_results_init(&found);
     struct rmg_pathset *paths;
-    if (!rmg_cache_load(r->ctx->cache, digest, r->src->target, id, &found, &paths))
+    struct rmg_layer_prov *prov;
+    if (!rmg_cache_load(r->ctx->cache, digest, r->src->target, id, &found, &paths, &prov))
         return false;
     const char *name = r->src->blobs.v[id].name;
     EVP_MD_CTX *md = rmg_hash_new();
@@ -183,11 +184,13 @@ static bool entry_from_cache(struct rmg_reader *r, struct archive *a, int id, co
     bool match = read && rmg_hash_is(md, digest);
     EVP_MD_CTX_free(md);
     if (match) {
-        rmg_reader_take_cached(r, id, &found, paths);
+        rmg_reader_take_cached(r, id, &found, paths, prov);
         return true;
     }
     rmg_results_clear(&found);
     rmg_pathset_free(paths);
+    rmg_layer_prov_clear(prov);
+    free(prov);
     if (!md)
         rmg_reader_error(r, RMG_ENOMEM, name, "out of memory");
     else if (!read)
@@ -281,7 +284,8 @@ static bool read_entry(struct rmg_reader *r, struct archive *a, struct archive_e
             rmg_reader_error(r, RMG_EINPUT, name, "cannot open layer: %s",
                              archive_error_string(la));
         else
-            rmg_layer_walk(&r->walker, la, name, id, r->src->blobs.v[id].size, paths);
+            rmg_layer_walk(&r->walker, la, name, id, r->src->blobs.v[id].size, paths,
+                           rmg_blob_prov(&r->src->blobs.v[id]));
         archive_read_free(la);
         if (md && opened && hash_rest_of_entry(a, md, r->outer_in, &r->ctx->limits))
             rmg_reader_settle_digest(r, id, md, digest);
@@ -391,7 +395,8 @@ static void scan_plain_archive(const struct rmg_scan_ctx *ctx, const char *targe
     } else {
         struct rmg_walker w = {&ctx->limits, pool, sc, out, target};
         struct stat st;
-        rmg_layer_walk(&w, a, target, -1, stat(path, &st) == 0 ? (uint64_t)st.st_size : 0, NULL);
+        rmg_layer_walk(&w, a, target, -1, stat(path, &st) == 0 ? (uint64_t)st.st_size : 0, NULL,
+                       NULL);
     }
     if (a)
         archive_read_free(a);

@@ -75,6 +75,7 @@ struct layer_task {
     uint64_t off, len;
     char *digest;   /* with the cache on: the digest its bytes must have, else NULL */
     struct rmg_pathset *paths;
+    struct rmg_layer_prov *prov;
     void (*body)(void *arg); /* an on-demand source's own work for the layer, or NULL */
     void *arg;
     struct rmg_blob view;    /* what rmg_source_image_walk_fd returns to body */
@@ -137,7 +138,7 @@ static void task_walk_stream(struct layer_task *t, void *ud, archive_read_callba
         task_error(t, RMG_EINPUT, "cannot open layer: %s", archive_error_string(a));
     } else {
         struct rmg_walker w = {&ctx->limits, t->run->pool, sc, &t->res, t->run->target};
-        enum rmg_status st = rmg_layer_walk(&w, a, t->name, t->id, t->len, t->paths);
+        enum rmg_status st = rmg_layer_walk(&w, a, t->name, t->id, t->len, t->paths, t->prov);
         t->worst = st > t->worst ? st : t->worst;
         /* With the cache on, the blob's bytes are checked: only then is it stored. */
         if (md && hash_rest(ud)) {
@@ -263,9 +264,9 @@ bool rmg_layers_start(struct rmg_reader *r, int id, int fd, bool own_fd, uint64_
     }
     *t = (struct layer_task){.run = run, .id = id, .name = rmg_strdup(b->name), .fd = fd,
                              .off = off, .len = len, .digest = digest, .paths = b->paths,
-                             .body = body, .arg = arg};
+                             .prov = rmg_blob_prov(b), .body = body, .arg = arg};
     t->view = (struct rmg_blob){.name = t->name, .layer = true, .id = id, .size = len,
-                                .paths = b->paths};
+                                .paths = b->paths, .prov = t->prov};
     rmg_results_init(&t->res);
     if (!t->name) {
         t->digest = NULL;
@@ -360,7 +361,8 @@ enum rmg_status rmg_reader_close(struct rmg_reader *r, struct rmg_pool *pool,
         if (r->ctx->cache)
             rmg_reader_store_layers(r, &lr);
         if (set) {
-            enum rmg_status st3 = rmg_image_resolve(set, r->src, sc, &lr, out);
+            struct rmg_resolve_opts ro = {r->ctx->base, r->ctx->collect_base};
+            enum rmg_status st3 = rmg_image_resolve(set, r->src, sc, &lr, &ro, out);
             st2 = st3 > st2 ? st3 : st2;
         } else {
             /* No image to attribute them to (a truncated stream, say): nothing is lost, each
@@ -508,7 +510,8 @@ struct rmg_blob *rmg_source_image_walk_fd(struct rmg_ondemand_source *src, const
     if (!opened)
         rmg_reader_error(r, RMG_EINPUT, name, "cannot open layer: %s", archive_error_string(a));
     else
-        rmg_layer_walk(&r->walker, a, name, id, size, blobs->v[id].paths);
+        rmg_layer_walk(&r->walker, a, name, id, size, blobs->v[id].paths,
+                       rmg_blob_prov(&blobs->v[id]));
     archive_read_free(a);
     /* With the cache on, a digest-named blob's bytes are checked: only then is it stored. */
     if (fs.md && opened && rmg_hash_rest_of_fd(fd, fs.md))
@@ -534,18 +537,22 @@ static struct rmg_blob *cached_get_layer(struct rmg_image_source *base, const ch
     struct rmg_results found;
     rmg_results_init(&found);
     struct rmg_pathset *paths = NULL;
-    if (digest && rmg_cache_load(sr->r.ctx->cache, digest, base->target, -1, &found, &paths) &&
+    struct rmg_layer_prov *prov = NULL;
+    if (digest &&
+        rmg_cache_load(sr->r.ctx->cache, digest, base->target, -1, &found, &paths, &prov) &&
         (!src->verify || src->verify(src, name, digest)) &&
         (b || (b = rmg_blobs_add(&base->blobs, name)))) {
         int id = b->id;
         for (size_t i = 0; i < found.n_findings; i++)
             found.findings[i].loc.layer_index = id;
-        rmg_reader_take_cached(&sr->r, id, &found, paths);
+        rmg_reader_take_cached(&sr->r, id, &found, paths, prov);
         free(digest);
         return &base->blobs.v[id];
     }
     rmg_results_clear(&found);
     rmg_pathset_free(paths);
+    rmg_layer_prov_clear(prov);
+    free(prov);
     free(digest);
     return sr->get_layer(base, name, err, errlen);
 }

@@ -146,11 +146,14 @@ void rmg_reader_settle_digest(struct rmg_reader *r, int id, EVP_MD_CTX *md,
 }
 
 void rmg_reader_take_cached(struct rmg_reader *r, int id, struct rmg_results *found,
-                            struct rmg_pathset *paths)
+                            struct rmg_pathset *paths, struct rmg_layer_prov *prov)
 {
     struct rmg_blob *b = &r->src->blobs.v[id];
     b->layer = b->cached = b->verified = true;
     b->paths = paths;
+    rmg_layer_prov_clear(b->prov);
+    free(b->prov);
+    b->prov = prov;
     rmg_reader_progress(r, b->name, b->size, true);
     if (rmg_results_merge(r->tmp, found) != RMG_OK)
         rmg_reader_error(r, RMG_ENOMEM, b->name, "out of memory");
@@ -178,7 +181,7 @@ void rmg_reader_store_layers(const struct rmg_reader *r, const struct rmg_result
             continue;
         char *digest = rmg_blob_name_digest(b->name);
         if (digest)
-            rmg_cache_store(r->ctx->cache, digest, lr, b->id, b->paths);
+            rmg_cache_store(r->ctx->cache, digest, lr, b->id, b->paths, b->prov);
         free(digest);
     }
 }

@@ -102,10 +102,10 @@ void rmg_reader_progress_done(const struct rmg_reader *r, bool image);
 void rmg_reader_settle_digest(struct rmg_reader *r, int id, EVP_MD_CTX *md,
                               const char *digest);
 
-/* Blob `id` is a layer whose findings (added to r->tmp; `found` is emptied) and paths (taken
- * over) came from the cache. */
+/* Blob `id` is a layer whose findings (added to r->tmp; `found` is emptied), paths and
+ * provenance facts (both taken over; prov may be NULL) came from the cache. */
 void rmg_reader_take_cached(struct rmg_reader *r, int id, struct rmg_results *found,
-                            struct rmg_pathset *paths);
+                            struct rmg_pathset *paths, struct rmg_layer_prov *prov);
 
 /* Stores every layer walked now (not from the cache) whose bytes were checked against its
  * digest and whose walk was clean (lr: the scan's results, borrowed). */

@@ -9,6 +9,7 @@
 
 #include "image/cache.h"
 #include "image/layer.h"
+#include "image/model.h"
 #include "rummage.h"
 
 /* What the user said about registries (the command line); all borrowed, read-only. */
@@ -45,6 +46,8 @@ struct rmg_scan_ctx {
     struct rmg_cache *cache;       /* the layer cache (--cache-dir), or NULL */
     struct rmg_registry_opts registry; /* docker:// targets: --creds, --creds-file,
                                           --tls-verify */
+    const struct rmg_base_chain *base; /* --base: the base image's layers, or NULL */
+    struct rmg_base_chain *collect_base; /* reading the base itself: its layers go here */
 };
 
 #endif

@@ -626,7 +626,8 @@ def drive(shell, setup, cases, cwd, tmp):
 
 CASES = [
     ("rummage sc", ["scan"], ["scan"]),
-    ("rummage scan --fail-o", ["--fail-on", "--fail-on-state"], ["scan", "--fail-on"]),
+    ("rummage scan --fail-o", ["--fail-on", "--fail-on-origin", "--fail-on-state"],
+     ["scan", "--fail-on"]),
     ("rummage scan --fail-on cr", ["critical"], ["scan", "--fail-on", "critical"]),
     ("rummage scan docker-arc", ["docker-archive:"], ["scan", "docker-archive:"]),
     ("rummage scan docker-archive:app.", ["app.tar"], ["scan", "docker-archive:app.tar"]),

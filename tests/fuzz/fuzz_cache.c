@@ -77,7 +77,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     struct rmg_results none;
     rmg_results_init(&none);
     struct rmg_pathset *ps = rmg_pathset_new();
-    if (!ps || !rmg_cache_store(cache, DIGEST, &none, 0, ps))
+    if (!ps || !rmg_cache_store(cache, DIGEST, &none, 0, ps, NULL))
         abort();
     rmg_pathset_free(ps);
     find_entry();
@@ -141,7 +141,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct rmg_results r;
     rmg_results_init(&r);
     struct rmg_pathset *ps = NULL;
-    bool ok = rmg_cache_load(cache, DIGEST, "fuzz", 5, &r, &ps);
+    struct rmg_layer_prov *prov = NULL;
+    bool ok = rmg_cache_load(cache, DIGEST, "fuzz", 5, &r, &ps, &prov);
     if (ok != (ps != NULL) || (!ok && r.n_findings))
         abort();
     for (size_t i = 0; i < r.n_findings; i++)
@@ -150,6 +151,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rmg_results_sort(&r);
     reports(&r);
     rmg_pathset_free(ps);
+    rmg_layer_prov_clear(prov);
+    free(prov);
     rmg_results_clear(&r);
     return 0;
 }

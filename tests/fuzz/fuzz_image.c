@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     struct rmg_walker w = {&ctx.limits, pool, sc, &out, "fuzz"};
     if (archive_read_open_memory(a, data, size) == ARCHIVE_OK)
-        rmg_layer_walk(&w, a, "layer", 0, size, paths);
+        rmg_layer_walk(&w, a, "layer", 0, size, paths, NULL);
     archive_read_free(a);
     rmg_pool_finish(pool, &out);
     rmg_pathset_free(paths);

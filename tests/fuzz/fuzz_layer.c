@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "image/layer.h"
+#include "image/origin.h"
 #include "tarfix.h"
 #include "fuzz_rules.h"
 
@@ -76,8 +77,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!pool || !sc || !paths || !a)
         abort();
     struct rmg_walker w = {&lim, pool, sc, &out, "fuzz"};
+    struct rmg_layer_prov prov = {0}; /* package databases in the layer are parsed too */
     if (archive_read_open_memory(a, buf, size) == ARCHIVE_OK)
-        rmg_layer_walk(&w, a, "layer", 3, size, paths);
+        rmg_layer_walk(&w, a, "layer", 3, size, paths, &prov);
     archive_read_free(a);
     rmg_pool_finish(pool, &out);
     for (size_t i = 0; i < out.n_findings; i++) {
@@ -90,6 +92,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!out.errors[i].message || out.errors[i].status == RMG_OK)
             abort();
     (void)rmg_pathset_get(paths, "/", 1);
+    /* What provenance makes of the layer's own databases and archives must be sane too. */
+    const struct rmg_layer_prov *chain[1] = {&prov};
+    for (size_t i = 0; i < out.n_findings; i++) {
+        rmg_origin_settle(chain, 1, &out.findings[i]);
+        if (out.findings[i].prov.origin != RMG_ORIGIN_OWN && !out.findings[i].prov.package)
+            abort();
+    }
+    rmg_origin_settle_compiled(out.findings, out.n_findings);
+    rmg_layer_prov_clear(&prov);
     rmg_pathset_free(paths);
     rmg_scanner_free(sc);
     rmg_results_clear(&out);

@@ -24,6 +24,12 @@
 #include "support.h"
 #include "common/util.h"
 
+
+static void prov_free(struct rmg_layer_prov *p)
+{
+    rmg_layer_prov_clear(p);
+    free(p);
+}
 static const char rules_json[] =
     "{\"rules\": ["
     "{\"id\": \"test-secret\", \"title\": \"Test secret\", \"severity\": \"high\","
@@ -137,7 +143,7 @@ static void test_round_trip(void **state)
     struct rmg_results lr;
     layer_results(fx, &lr);
     struct rmg_pathset *ps = layer_paths();
-    assert_true(rmg_cache_store(fx->cache, DIGEST, &lr, 3, ps));
+    assert_true(rmg_cache_store(fx->cache, DIGEST, &lr, 3, ps, NULL));
 
     char path[512];
     assert_true(entry_file(fx->dir, path, sizeof path));
@@ -155,7 +161,8 @@ static void test_round_trip(void **state)
     struct rmg_results out;
     rmg_results_init(&out);
     struct rmg_pathset *got = NULL;
-    assert_true(rmg_cache_load(fx->cache, DIGEST, "image.tar", 8, &out, &got));
+    struct rmg_layer_prov *gp = NULL;
+    assert_true(rmg_cache_load(fx->cache, DIGEST, "image.tar", 8, &out, &got, &gp));
     assert_int_equal(out.n_findings, 1);
     const struct rmg_finding *f = &out.findings[0], *want = &lr.findings[0];
     assert_ptr_equal(f->rule, want->rule);
@@ -185,11 +192,12 @@ static void test_round_trip(void **state)
     assert_int_equal(rmg_pathset_get(got, "/app/gone", 9), RMG_PATH_WHITEOUT);
     assert_int_equal(rmg_pathset_get(got, ODD, sizeof ODD - 1), RMG_PATH_FILE);
     rmg_pathset_free(got);
+    prov_free(gp);
     rmg_results_clear(&out);
 
     /* Another digest misses. */
-    assert_false(rmg_cache_load(fx->cache, "sha256:22", "t", 0, &out, &got));
-    assert_false(rmg_cache_load(fx->cache, "not a digest/../x", "t", 0, &out, &got));
+    assert_false(rmg_cache_load(fx->cache, "sha256:22", "t", 0, &out, &got, &gp));
+    assert_false(rmg_cache_load(fx->cache, "not a digest/../x", "t", 0, &out, &got, &gp));
     assert_int_equal(out.n_findings, 0);
     assert_null(got);
 
@@ -198,14 +206,14 @@ static void test_round_trip(void **state)
     assert_non_null(other);
     struct rmg_cache *c2 = rmg_cache_open(fx->dir, other, &fx->opts, &fx->limits, err, sizeof err);
     assert_non_null(c2);
-    assert_false(rmg_cache_load(c2, DIGEST, "t", 0, &out, &got));
+    assert_false(rmg_cache_load(c2, DIGEST, "t", 0, &out, &got, &gp));
     rmg_cache_free(c2);
     rmg_rules_free(other);
     struct rmg_limits deeper = fx->limits;
     deeper.max_depth++;
     c2 = rmg_cache_open(fx->dir, fx->rules, &fx->opts, &deeper, err, sizeof err);
     assert_non_null(c2);
-    assert_false(rmg_cache_load(c2, DIGEST, "t", 0, &out, &got));
+    assert_false(rmg_cache_load(c2, DIGEST, "t", 0, &out, &got, &gp));
     rmg_cache_free(c2);
 
     rmg_results_clear(&lr);
@@ -227,7 +235,7 @@ static void test_damaged_entries_miss(void **state)
     struct rmg_results lr;
     layer_results(fx, &lr);
     struct rmg_pathset *ps = layer_paths();
-    assert_true(rmg_cache_store(fx->cache, DIGEST, &lr, 3, ps));
+    assert_true(rmg_cache_store(fx->cache, DIGEST, &lr, 3, ps, NULL));
     char path[512];
     assert_true(entry_file(fx->dir, path, sizeof path));
     char *good;
@@ -265,17 +273,20 @@ static void test_damaged_entries_miss(void **state)
         struct rmg_results out;
         rmg_results_init(&out);
         struct rmg_pathset *got = (struct rmg_pathset *)1;
-        assert_false(rmg_cache_load(fx->cache, DIGEST, "t", 0, &out, &got));
+        struct rmg_layer_prov *gp = NULL;
+        assert_false(rmg_cache_load(fx->cache, DIGEST, "t", 0, &out, &got, &gp));
         assert_null(got);
         assert_int_equal(out.n_findings, 0);
     }
     /* Storing again repairs it. */
-    assert_true(rmg_cache_store(fx->cache, DIGEST, &lr, 3, ps));
+    assert_true(rmg_cache_store(fx->cache, DIGEST, &lr, 3, ps, NULL));
     struct rmg_results out;
     rmg_results_init(&out);
     struct rmg_pathset *got = NULL;
-    assert_true(rmg_cache_load(fx->cache, DIGEST, "t", 0, &out, &got));
+    struct rmg_layer_prov *gp = NULL;
+    assert_true(rmg_cache_load(fx->cache, DIGEST, "t", 0, &out, &got, &gp));
     rmg_pathset_free(got);
+    prov_free(gp);
     rmg_results_clear(&out);
     free(good);
     rmg_results_clear(&lr);

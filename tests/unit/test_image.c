@@ -626,7 +626,7 @@ static enum rmg_status walk_layer(const struct fixture *fx, const struct rmg_lim
     assert_non_null(a);
     assert_int_equal(archive_read_open_memory(a, layer->data, layer->len), ARCHIVE_OK);
     struct rmg_walker w = {limits ? limits : &def, pool, sc, res, "layer-target"};
-    enum rmg_status st = rmg_layer_walk(&w, a, "layer.tar", 7, layer->len, paths);
+    enum rmg_status st = rmg_layer_walk(&w, a, "layer.tar", 7, layer->len, paths, NULL);
     archive_read_free(a);
     assert_int_equal(rmg_pool_finish(pool, res), RMG_OK);
     rmg_scanner_free(sc);

@@ -635,6 +635,28 @@ static void python_record(void **state)
     rmg_pkgdb_free(db);
 }
 
+/* Some Debian packages' RECORD files carry the sha256 in hex (seen in bookworm's python3-*
+ * packages), not PEP 376's urlsafe base64: both verify. */
+static void python_record_hex_digest(void **state)
+{
+    (void)state;
+    unsigned char d[32];
+    assert_true(rmg_digest_compute(RMG_DIGEST_SHA256, "import y\n", 9, d));
+    char hex[65], text[256];
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    snprintf(text, sizeof text, "y/__init__.py,sha256=%s,9\n", hex);
+    const char *rec = "/usr/lib/python3/dist-packages/Y-1.0.dist-info/RECORD";
+    struct rmg_pkgdb *db = rmg_pkgdb_new();
+    assert_int_equal(add(db, rec, text), RMG_OK);
+    struct rmg_pkg_claim c;
+    assert_int_equal(verdict(db, "/usr/lib/python3/dist-packages/y/__init__.py", "import y\n", &c),
+                     RMG_PKG_VERIFIED);
+    assert_int_equal(verdict(db, "/usr/lib/python3/dist-packages/y/__init__.py", "import z\n", &c),
+                     RMG_PKG_MODIFIED);
+    rmg_pkgdb_free(db);
+}
+
 static void python_record_hostile(void **state)
 {
     (void)state;
@@ -906,6 +928,7 @@ int main(void)
         cmocka_unit_test(apk_installed),
         cmocka_unit_test(apk_digest_forms),
         cmocka_unit_test(python_record),
+        cmocka_unit_test(python_record_hex_digest),
         cmocka_unit_test(python_record_hostile),
         cmocka_unit_test(npm_packages),
         cmocka_unit_test(npm_malformed),

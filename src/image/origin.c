@@ -1,0 +1,247 @@
+/* origin.c: provenance at resolve time (see origin.h).
+ *
+ * DESIGN. The walker hashes only files with findings (their bytes are still in memory when the
+ * pool scans them) and the archives it opens, and parses the package databases it meets into
+ * the layer's facts. Here each finding's file is looked up in the database of its own layer,
+ * then of each lower one: the first layer whose database claims the path is the one that
+ * describes the file as it was written (a later upgrade rewrites both file and database in its
+ * own layer, and leaves the older, still shipped, copies to be checked against the older
+ * database). A claim with a digest verifies or refutes the file's bytes; a claim by manifest
+ * only attributes. Anything that cannot be settled stays the builder's own: provenance may
+ * only ever take a finding out of the gate on evidence from the image itself. */
+#include "image/origin.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+
+void rmg_layer_prov_clear(struct rmg_layer_prov *p)
+{
+    if (!p)
+        return;
+    rmg_pkgdb_free(p->pkgdb);
+    for (size_t i = 0; i < p->n_archives; i++)
+        free(p->archives[i].path);
+    free(p->archives);
+    for (size_t i = 0; i < p->n_files; i++) {
+        free(p->files[i].path);
+        free(p->files[i].data);
+    }
+    free(p->files);
+    memset(p, 0, sizeof *p);
+}
+
+/* Keeps a copy of a database file for the layer cache; false if it does not fit. */
+static bool keep_raw(struct rmg_layer_prov *p, const char *path, const void *data, size_t len)
+{
+    if (p->raw_incomplete || len > RMG_PROV_MAX_RAW - p->raw_bytes)
+        return false;
+    if (p->n_files == p->cap_files) {
+        size_t nc = p->cap_files ? 2 * p->cap_files : 8;
+        struct rmg_db_file *v = realloc(p->files, nc * sizeof *v);
+        if (!v)
+            return false;
+        p->files = v;
+        p->cap_files = nc;
+    }
+    struct rmg_db_file f = {rmg_strdup(path), malloc(len ? len : 1), len};
+    if (!f.path || !f.data) {
+        free(f.path);
+        free(f.data);
+        return false;
+    }
+    memcpy(f.data, data, len);
+    p->files[p->n_files++] = f;
+    p->raw_bytes += len;
+    return true;
+}
+
+enum rmg_status rmg_layer_prov_add_db(struct rmg_layer_prov *p, const char *path,
+                                      const void *data, size_t len, char *err, size_t errlen)
+{
+    if (!p->pkgdb && !(p->pkgdb = rmg_pkgdb_new()))
+        return RMG_ENOMEM;
+    if (!keep_raw(p, path, data, len))
+        p->raw_incomplete = true;
+    return rmg_pkgdb_add_file(p->pkgdb, path, data, len, err, errlen);
+}
+
+bool rmg_layer_prov_add_archive(struct rmg_layer_prov *p, const char *path,
+                                const struct rmg_content_digest *d)
+{
+    if (p->n_archives >= RMG_PROV_MAX_ARCHIVES)
+        return false;
+    if (p->n_archives == p->cap_archives) {
+        size_t nc = p->cap_archives ? 2 * p->cap_archives : 16;
+        struct rmg_archive_digest *v = realloc(p->archives, nc * sizeof *v);
+        if (!v)
+            return false;
+        p->archives = v;
+        p->cap_archives = nc;
+    }
+    char *copy = rmg_strdup(path);
+    if (!copy)
+        return false;
+    p->archives[p->n_archives++] = (struct rmg_archive_digest){copy, *d};
+    return true;
+}
+
+static const struct rmg_content_digest *archive_digest(const struct rmg_layer_prov *p,
+                                                       const char *path)
+{
+    for (size_t i = p ? p->n_archives : 0; i-- > 0;)
+        if (strcmp(p->archives[i].path, path) == 0)
+            return &p->archives[i].d;
+    return NULL;
+}
+
+/* Does d (known) equal what the claim recorded? */
+static bool digest_equal(const struct rmg_content_digest *d, const struct rmg_pkg_claim *c)
+{
+    const unsigned char *mine = c->alg == RMG_DIGEST_MD5    ? d->md5
+                                : c->alg == RMG_DIGEST_SHA1 ? d->sha1
+                                                            : d->sha256;
+    return c->alg != RMG_DIGEST_NONE && memcmp(mine, c->digest, rmg_digest_len(c->alg)) == 0;
+}
+
+/* The version a dpkg claim lacks: the status of the nearest layer that knows the package. */
+static const char *dpkg_version(const struct rmg_layer_prov *const *chain, size_t n,
+                                const char *name)
+{
+    for (size_t k = n; k-- > 0;) {
+        const char *v = chain[k] && chain[k]->pkgdb ? rmg_pkgdb_dpkg_version(chain[k]->pkgdb, name)
+                                                    : NULL;
+        if (v)
+            return v;
+    }
+    return NULL;
+}
+
+static void set_prov(struct rmg_finding *f, enum rmg_origin o, const struct rmg_pkg_claim *c,
+                     const char *version, const char *why)
+{
+    rmg_provenance_free(&f->prov);
+    f->prov.origin = o;
+    f->prov.manager = rmg_strdup(rmg_pkg_manager_name(c->manager));
+    f->prov.package = rmg_strdup(c->name);
+    f->prov.version = rmg_strdup(version);
+    f->prov.why = rmg_strdup(why);
+    if (!f->prov.manager || !f->prov.package || (version && !f->prov.version) ||
+        !f->prov.why) { /* out of memory: the finding stays the builder's own */
+        rmg_provenance_free(&f->prov);
+    }
+}
+
+void rmg_origin_settle(const struct rmg_layer_prov *const *chain, size_t n,
+                       struct rmg_finding *f)
+{
+    if (!f->loc.path || f->loc.path[0] != '/' || n == 0)
+        return;
+    const char *bang = strchr(f->loc.path, '!');
+    char top[8192];
+    size_t tl = bang ? (size_t)(bang - f->loc.path) : strlen(f->loc.path);
+    if (tl >= sizeof top)
+        return;
+    memcpy(top, f->loc.path, tl);
+    top[tl] = '\0';
+    /* The bytes to compare: the file itself, or the archive the finding is inside. */
+    const struct rmg_content_digest *d = bang ? archive_digest(chain[n - 1], top) : &f->content;
+    struct rmg_pkg_claim cs[8];
+    size_t nc = 0, k = n;
+    while (k-- > 0 && !nc)
+        nc = chain[k] && chain[k]->pkgdb ? rmg_pkgdb_claims(chain[k]->pkgdb, top, cs, 8) : 0;
+    k++; /* the layer of the claims */
+    if (!nc && bang) {
+        /* A database inside the archive itself (a jar's pom.properties, a wheel's RECORD)
+         * speaks of the entry, whose own bytes the pool hashed. */
+        nc = chain[n - 1] && chain[n - 1]->pkgdb
+                 ? rmg_pkgdb_claims(chain[n - 1]->pkgdb, f->loc.path, cs, 8)
+                 : 0;
+        k = n - 1;
+        d = &f->content;
+        bang = NULL;
+    }
+    if (!nc)
+        return;
+    nc = nc < 8 ? nc : 8;
+    /* Several packages may list one path (a diversion, a file moved between packages): the
+     * claim whose digest matches wins; else the first with a digest refutes the bytes; a path
+     * claimed by manifests only is attributed. */
+    const struct rmg_pkg_claim *c = NULL, *refuted = NULL;
+    for (size_t i = 0; i < nc && !c; i++) {
+        if (cs[i].alg == RMG_DIGEST_NONE)
+            continue;
+        if (d && d->set && digest_equal(d, &cs[i]))
+            c = &cs[i];
+        else if (!refuted)
+            refuted = &cs[i];
+    }
+    enum rmg_origin origin = c ? RMG_ORIGIN_PACKAGE : refuted ? RMG_ORIGIN_MODIFIED
+                                                              : RMG_ORIGIN_ATTRIBUTED;
+    if (!c)
+        c = refuted ? refuted : &cs[0];
+    if (origin == RMG_ORIGIN_MODIFIED && (!d || !d->set))
+        return; /* owned, but the bytes were not hashed: nothing proves they are the package's */
+    const char *version = c->version;
+    if (!version && c->manager == RMG_PKG_DPKG)
+        version = dpkg_version(chain, n, c->name);
+    char why[256];
+    const char *mgr = rmg_pkg_manager_name(c->manager);
+    if (origin == RMG_ORIGIN_ATTRIBUTED)
+        rmg_fmt(why, sizeof why, "named by the package's manifest in layer %zu; %s records no "
+                "digest of its files", k, mgr);
+    else
+        rmg_fmt(why, sizeof why, "%s%s %s what %s recorded in layer %zu%s",
+                bang ? "the archive's " : "", rmg_digest_alg_name(c->alg),
+                origin == RMG_ORIGIN_PACKAGE ? "matches" : "differs from", mgr, k,
+                origin == RMG_ORIGIN_MODIFIED && c->conffile ? ": a changed conffile" : "");
+    set_prov(f, origin, c, version, why);
+}
+
+/* "DIR/__pycache__/NAME.TAG.pyc" -> "DIR/NAME.py" into out; false if not such a path. */
+static bool pyc_source(const char *path, char *out, size_t cap)
+{
+    size_t n = strlen(path);
+    if (n < 4 || strcmp(path + n - 4, ".pyc") != 0 || strchr(path, '!'))
+        return false;
+    const char *base = strrchr(path, '/');
+    if (!base || base - path < 12 || strncmp(base - 12, "/__pycache__", 12) != 0)
+        return false;
+    const char *dot = strchr(base + 1, '.');
+    size_t dir = (size_t)(base - 12 - path);
+    int w = snprintf(out, cap, "%.*s/%.*s.py", (int)dir, path, (int)(dot - base - 1), base + 1);
+    return w > 0 && (size_t)w < cap;
+}
+
+void rmg_origin_settle_compiled(struct rmg_finding *v, size_t n)
+{
+    char src[8192];
+    for (size_t i = 0; i < n; i++) {
+        struct rmg_finding *f = &v[i];
+        bool open_question = f->prov.origin == RMG_ORIGIN_OWN ||
+                             f->prov.origin == RMG_ORIGIN_ATTRIBUTED; /* a RECORD row, no hash */
+        if (!open_question || !pyc_source(f->loc.path, src, sizeof src))
+            continue;
+        for (size_t j = 0; j < n; j++) {
+            const struct rmg_finding *s = &v[j];
+            if (s->prov.origin != RMG_ORIGIN_PACKAGE || strcmp(s->fingerprint, f->fingerprint) ||
+                strcmp(s->loc.path, src) != 0 || s->loc.layer_index > f->loc.layer_index)
+                continue;
+            char why[256];
+            rmg_fmt(why, sizeof why, "compiled from %.180s, whose %s", src,
+                    s->prov.why ? s->prov.why : "package digest matches");
+            rmg_provenance_free(&f->prov);
+            f->prov.origin = RMG_ORIGIN_PACKAGE;
+            f->prov.manager = rmg_strdup(s->prov.manager);
+            f->prov.package = rmg_strdup(s->prov.package);
+            f->prov.version = rmg_strdup(s->prov.version);
+            f->prov.why = rmg_strdup(why);
+            if (!f->prov.manager || !f->prov.package || (s->prov.version && !f->prov.version) ||
+                !f->prov.why)
+                rmg_provenance_free(&f->prov);
+            break;
+        }
+    }
+}
