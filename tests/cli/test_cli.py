@@ -891,6 +891,52 @@ def rules_check_good_and_bad(tmp):
 
 
 @test
+def rules_check_fragmented_examples(tmp):
+    """Examples stored as fragment arrays (docs/rules.md, tools/examples.py) are their joined
+    text: they pass as the plain ones do, may be mixed with plain ones, and a malformed one is
+    named. The fragmented file itself is no finding, for this rule or a built-in one."""
+    plain = tmp / "plain.json"
+    write(plain, json.dumps(CUSTOM_RULES, indent=2))
+    frag = tmp / "frag.json"
+    shutil.copy(plain, frag)
+    p = subprocess.run([sys.executable, str(ROOT / "tools" / "examples.py"), "defang", str(frag)],
+                       capture_output=True, text=True)
+    check(p.returncode == 0, f"tools/examples.py defang: {p.stderr}")
+    doc = json.loads(frag.read_text())
+    ex = doc["rules"][0]["examples"]
+    check(all(isinstance(e, list) for e in ex["negative"]) and
+          isinstance(ex["positive"][1]["text"], list), f"fragmented: {ex}")
+    check(all(len(f) <= 8 for e in ex["negative"] for f in e), f"fragments of <= 8: {ex}")
+    res = run("rules", "check", "frag.json")
+    expect_rc(res, 0)
+    check(rules_check_summary(res) == (4, 0), "4 fragmented examples pass", res)
+    mixed = json.loads(frag.read_text())
+    mixed["rules"][0]["examples"]["negative"][0] = "acme_short"
+    write(tmp / "mixed.json", json.dumps(mixed))
+    res = run("rules", "check", "mixed.json")
+    expect_rc(res, 0)
+    check(rules_check_summary(res) == (4, 0), "plain and fragmented mixed", res)
+    # A joined fragment array is the example: one whose text differs is reported as such.
+    mixed["rules"][0]["examples"]["positive"][1]["secret"] = ["acme_m3n8", "b1v6c4x9z2l7k5j1"]
+    mixed["rules"][0]["examples"]["negative"][1] = ["acme_q8w3e7r1", "t5y9u2i4o6p0"]
+    mixed["rules"][0]["examples"]["positive"][0] = ["key = ", 7]
+    write(tmp / "bad.json", json.dumps(mixed))
+    res = run("rules", "check", "bad.json")
+    expect_rc(res, 1)
+    check(re.search(rb"^FAIL test-acme-token\b.*positive example 0 is neither a string, a "
+                    rb"fragment array nor", res.out, re.M), "a malformed fragment array", res)
+    check(re.search(rb"^FAIL test-acme-token\b.*positive example 1: the secret extracted "
+                    rb"differs", res.out, re.M), "the joined secret is compared", res)
+    check(re.search(rb"^FAIL test-acme-token\b.*negative example 1 was reported", res.out, re.M),
+          "the joined negative example is scanned", res)
+    check(rules_check_summary(res)[1] == 3, "three failures", res)
+    res = run("scan", "--no-config", "--no-cache", "--rules", "plain.json", "frag.json")
+    expect_rc(res, 0, "the fragmented file holds no whole example")
+    res = run("scan", "--no-config", "--no-cache", "--rules", "plain.json", "plain.json")
+    expect_rc(res, 1, "(the plain one does)")
+
+
+@test
 def version_names_rule_set(tmp):
     res = run("--version")
     expect_rc(res, 0)
