@@ -4,13 +4,15 @@
 A rule's examples are real-looking secrets. Stored whole in patterns/*.json (and so in the
 binary, which embeds those files), they make every secret scanner, rummage included, flag
 rummage itself. So patterns/*.json hold each example as a JSON array of fragments of at most
-8 characters; the example is their concatenation (docs/rules.md, "Examples"):
+8 characters; the example is their concatenation (docs/rules.md, "Examples: plain and
+fragmented"):
 
-    "text": ["OPENAI_A", "PI_KEY=s", "k-proj-R", ...]
+    "text": ["OPENAI_A", "PI_KEY", "=sk-proj", "-RHtUVQc", ...]
 
 A fragment is too short to match a token rule (every prefix, keyword and body is split) and
 has too little entropy to pass an entropy scanner's threshold (8 characters: at most 3 bits
-each). The rule loader (src/engine/rules.c) joins the fragments; plain strings stay accepted.
+each); where fragments start, see split(). The rule loader (src/engine/rules.c) joins the
+fragments; plain strings stay accepted, so a user's rules file needs no conversion.
 
 Authors edit the plain form and store the fragmented one:
 
