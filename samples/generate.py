@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Renders samples/leaky-app into OUT_DIR with freshly generated, synthetic secrets.
 
-The repository holds no credential, real or fake: every @NAME@ marker in the sample is replaced
-here by a random value in the right format (valid checksums where the format has one), so the
-demo and the tests scan realistic secrets that exist only in the build tree.
+The repository holds no credential, real or fake: every {{NAME}} marker in the sample is
+replaced here by a random value in the right format (valid checksums where the format has one),
+so the demo and the tests scan realistic secrets that exist only in the build tree. (A template
+marker is what rummage's placeholder test drops: the unrendered sample scans clean.)
 A directory named *.jar or *.zip in the sample is packed into an archive of that name (a nested
 archive for the scanner), and files that start with "#!" are made executable.
 Usage: samples/generate.py OUT_DIR [SEED]
@@ -101,7 +102,7 @@ def main():
             with open(path, encoding="utf-8") as f:
                 text = f.read()
             for key, val in values.items():
-                text = text.replace("@" + key + "@", val)
+                text = text.replace("{{" + key + "}}", val)
             with open(path, "w", encoding="utf-8") as f:
                 f.write(text)
             if text.startswith("#!"):

@@ -60,7 +60,7 @@ static const struct rmg_rule checks[CK_COUNT] = {
                      RMG_SEV_HIGH,
                      "Build arguments are recorded in the image history (docker history shows "
                      "them). Pass secrets with RUN --mount=type=secret,id=NAME and "
-                     "docker build --secret id=NAME,src=FILE instead of ARG."),
+                     "docker build --secret with id=NAME,src=FILE instead of ARG."),
     [CK_ENV] = CHECK("dockerfile-env-secret", "Secret-looking ENV with a literal value",
                      RMG_SEV_HIGH,
                      "ENV is part of the image config, readable by anyone who can pull the "

@@ -248,6 +248,66 @@ static const char *get_str(const cJSON *obj, const char *key)
     return cJSON_IsString(s) ? s->valuestring : NULL;
 }
 
+/* An example stored as a fragment array (["OPENAI_A", "PI_KEY=s", ...], docs/rules.md) as
+ * the string it spells; a string, or anything else, as it is (`rules check` reports a
+ * malformed example). The built-in examples are stored so: whole, they are real-looking
+ * secrets, and the binary that embeds them would fail every secret scan, its own included.
+ * False only when out of memory. */
+static bool join_fragments(cJSON *parent, cJSON *item)
+{
+    if (!cJSON_IsArray(item) || !item->child)
+        return true;
+    size_t len = 0;
+    for (const cJSON *f = item->child; f; f = f->next) {
+        if (!cJSON_IsString(f))
+            return true;
+        len += strlen(f->valuestring);
+    }
+    char *text = malloc(len + 1);
+    if (!text)
+        return false;
+    len = 0;
+    for (const cJSON *f = item->child; f; f = f->next) {
+        size_t n = strlen(f->valuestring);
+        memcpy(text + len, f->valuestring, n);
+        len += n;
+    }
+    text[len] = '\0';
+    cJSON *joined = cJSON_CreateString(text);
+    free(text);
+    if (joined && item->string) /* an object member keeps its key */
+        joined->string = strdup(item->string);
+    if (!joined || (item->string && !joined->string)) {
+        cJSON_Delete(joined);
+        return false;
+    }
+    return cJSON_ReplaceItemViaPointer(parent, item, joined);
+}
+
+/* Joins every fragmented example of an "examples" object (positive: a string or {text,
+ * secret}; negative: a string), in place. False only when out of memory. */
+static bool join_examples(cJSON *examples)
+{
+    static const char *const kinds[] = {"positive", "negative"};
+    for (int k = 0; k < 2; k++) {
+        cJSON *list = cJSON_GetObjectItemCaseSensitive(examples, kinds[k]);
+        if (!cJSON_IsArray(list))
+            continue;
+        for (cJSON *ex = list->child, *next; ex; ex = next) {
+            next = ex->next;
+            if (k == 0 && cJSON_IsObject(ex)) {
+                cJSON *t = cJSON_GetObjectItemCaseSensitive(ex, "text");
+                cJSON *s = cJSON_GetObjectItemCaseSensitive(ex, "secret");
+                if ((t && !join_fragments(ex, t)) || (s && !join_fragments(ex, s)))
+                    return false;
+            } else if (!join_fragments(list, ex)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static const char *const known_keys[] = {
     "id", "title", "severity", "keywords", "regex", "max_span", "min_entropy", "confidence",
     "validator", "generic", "allow", "tags", "remedy", "examples", "description", NULL};
@@ -412,6 +472,10 @@ static struct rmg_rule_impl *parse_rule(const cJSON *o, const char *origin, char
             goto fail;
         }
         ri->examples = cJSON_Duplicate(ex, true);
+        if (!ri->examples || !join_examples(ri->examples)) {
+            rmg_fmt(why, whylen, "out of memory");
+            goto fail;
+        }
     }
     return ri;
 fail:

@@ -28,7 +28,7 @@ struct rmg_rule_impl {
     pcre2_code **allow_re;
     size_t n_allow_re;
     rmg_validator_fn validator;
-    struct cJSON *examples;     /* owned; for `rules check` */
+    struct cJSON *examples;     /* owned; for `rules check`; fragment arrays joined */
     bool span_given;            /* max_span came from the rule file */
     bool in_vectorscan;         /* regex compiled into the Vectorscan database */
     bool width_known;           /* width below was computed at build time */

@@ -89,7 +89,9 @@ enum rmg_status rmg_rules_check(const struct rmg_rules *rules, FILE *out, size_t
                 want = cJSON_IsString(s) ? s->valuestring : NULL;
             }
             if (!text) {
-                fail(out, &failed, r, "positive example %zu is neither a string nor {text, secret}", k);
+                fail(out, &failed, r,
+                     "positive example %zu is neither a string, a fragment array nor {text, secret}",
+                     k);
                 k++;
                 continue;
             }
@@ -113,7 +115,7 @@ enum rmg_status rmg_rules_check(const struct rmg_rules *rules, FILE *out, size_t
         cJSON_ArrayForEach(ex, neg)
         {
             if (!cJSON_IsString(ex)) {
-                fail(out, &failed, r, "negative example %zu is not a string", k);
+                fail(out, &failed, r, "negative example %zu is neither a string nor a fragment array", k);
             } else if (run_example(sc, ri, ex->valuestring, NULL) != 0) {
                 fail(out, &failed, r, "negative example %zu was reported", k);
             } else {

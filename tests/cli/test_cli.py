@@ -248,6 +248,18 @@ def have_vectorscan():
     return b"pcre2 only" not in res.out
 
 
+def joined(pieces):
+    """A test secret written in pieces, '|' between them, as the test uses it: the pieces joined.
+    The sources (and their .pyc) so never spell a whole secret, and rummage finds none when it
+    scans its own tree (test_ecosystem.py, self_scan_finds_nothing); tests/unit/support.h does
+    the same for the C tests."""
+    return pieces.replace("|", "")
+
+
+# Made-up tokens of the custom rule below (acme_ and 20 of [a-z0-9]).
+ACME_TOKEN = joined("acme_q8w3|e7r1t5y9u2i4o6p0")
+ACME_TOKEN_2 = joined("acme_m3n8|b1v6c4x9z2l7k5j0")
+
 CUSTOM_RULES = {
     "rules": [{
         "id": "test-acme-token",
@@ -256,10 +268,9 @@ CUSTOM_RULES = {
         "keywords": ["acme_"],
         "regex": "(?<![a-z0-9_])(?<secret>acme_[a-z0-9]{20})(?![a-z0-9])",
         "examples": {
-            "positive": ["key = acme_q8w3e7r1t5y9u2i4o6p0",
-                         {"text": "t:acme_m3n8b1v6c4x9z2l7k5j0 ",
-                          "secret": "acme_m3n8b1v6c4x9z2l7k5j0"}],
-            "negative": ["acme_short", "xacme_q8w3e7r1t5y9u2i4o6p0"],
+            "positive": ["key = " + ACME_TOKEN,
+                         {"text": f"t:{ACME_TOKEN_2} ", "secret": ACME_TOKEN_2}],
+            "negative": ["acme_short", "x" + ACME_TOKEN],
         },
     }]
 }
@@ -879,8 +890,8 @@ def rules_check_good_and_bad(tmp):
           "a FAIL line names the rule and the example", res)
     _, failed = rules_check_summary(res)
     check(failed == 1, "one failure", res)
-    bad["rules"][0]["examples"] = {"positive": ["key = acme_q8w3e7r1t5y9u2i4o6p0"],
-                                   "negative": ["acme_m3n8b1v6c4x9z2l7k5j0"]}
+    bad["rules"][0]["examples"] = {"positive": ["key = " + ACME_TOKEN],
+                                   "negative": [ACME_TOKEN_2]}
     write(tmp / "bad2.json", json.dumps(bad))
     res = run("rules", "check", "bad2.json")
     expect_rc(res, 1, "a negative example that is reported")
@@ -888,6 +899,52 @@ def rules_check_good_and_bad(tmp):
           "FAIL line for the negative example", res)
     res = run("rules", "check", "nowhere.json")
     expect_rc(res, 2, "a missing rules file")
+
+
+@test
+def rules_check_fragmented_examples(tmp):
+    """Examples stored as fragment arrays (docs/rules.md, tools/examples.py) are their joined
+    text: they pass as the plain ones do, may be mixed with plain ones, and a malformed one is
+    named. The fragmented file itself is no finding, for this rule or a built-in one."""
+    plain = tmp / "plain.json"
+    write(plain, json.dumps(CUSTOM_RULES, indent=2))
+    frag = tmp / "frag.json"
+    shutil.copy(plain, frag)
+    p = subprocess.run([sys.executable, str(ROOT / "tools" / "examples.py"), "defang", str(frag)],
+                       capture_output=True, text=True)
+    check(p.returncode == 0, f"tools/examples.py defang: {p.stderr}")
+    doc = json.loads(frag.read_text())
+    ex = doc["rules"][0]["examples"]
+    check(all(isinstance(e, list) for e in ex["negative"]) and
+          isinstance(ex["positive"][1]["text"], list), f"fragmented: {ex}")
+    check(all(len(f) <= 8 for e in ex["negative"] for f in e), f"fragments of <= 8: {ex}")
+    res = run("rules", "check", "frag.json")
+    expect_rc(res, 0)
+    check(rules_check_summary(res) == (4, 0), "4 fragmented examples pass", res)
+    mixed = json.loads(frag.read_text())
+    mixed["rules"][0]["examples"]["negative"][0] = "acme_short"
+    write(tmp / "mixed.json", json.dumps(mixed))
+    res = run("rules", "check", "mixed.json")
+    expect_rc(res, 0)
+    check(rules_check_summary(res) == (4, 0), "plain and fragmented mixed", res)
+    # A joined fragment array is the example: one whose text differs is reported as such.
+    mixed["rules"][0]["examples"]["positive"][1]["secret"] = ["acme_m3n8", "b1v6c4x9z2l7k5j1"]
+    mixed["rules"][0]["examples"]["negative"][1] = ["acme_q8w3e7r1", "t5y9u2i4o6p0"]
+    mixed["rules"][0]["examples"]["positive"][0] = ["key = ", 7]
+    write(tmp / "bad.json", json.dumps(mixed))
+    res = run("rules", "check", "bad.json")
+    expect_rc(res, 1)
+    check(re.search(rb"^FAIL test-acme-token\b.*positive example 0 is neither a string, a "
+                    rb"fragment array nor", res.out, re.M), "a malformed fragment array", res)
+    check(re.search(rb"^FAIL test-acme-token\b.*positive example 1: the secret extracted "
+                    rb"differs", res.out, re.M), "the joined secret is compared", res)
+    check(re.search(rb"^FAIL test-acme-token\b.*negative example 1 was reported", res.out, re.M),
+          "the joined negative example is scanned", res)
+    check(rules_check_summary(res)[1] == 3, "three failures", res)
+    res = run("scan", "--no-config", "--no-cache", "--rules", "plain.json", "frag.json")
+    expect_rc(res, 0, "the fragmented file holds no whole example")
+    res = run("scan", "--no-config", "--no-cache", "--rules", "plain.json", "plain.json")
+    expect_rc(res, 1, "(the plain one does)")
 
 
 @test

@@ -3,7 +3,7 @@
 
 The contexts are small real directories in tests/contexts/ (text files only; each Dockerfile
 says in a comment what its context tests). Secrets are never stored there: files hold markers
-`@KIND_NAME@` that each test renders, into its own temp dir, with values generated for this run
+`{{KIND_NAME}}` that each test renders, into its own temp dir, with values generated for this run
 (KIND: GH a GitHub token with a valid checksum, AWS an access key id, NPM an npm token, PW an
 18-character password, PEM a fresh `openssl genrsa` key, WEAK 10 lowercase letters that no rule
 matches: only a secret-looking name gives it away). The same marker twice is the same value.
@@ -79,8 +79,10 @@ KINDS = {
     "WEAK": lambda: rand(string.ascii_lowercase, 10),
     "PEM": lambda: private_key() + "\n",
 }
-MARKER = re.compile(r"@(" + "|".join(KINDS) + r")_[A-Z0-9_]+@")
-ANY_MARKER = re.compile(r"@[A-Z]+_[A-Z0-9_]+@")
+# {{KIND_NAME}}: a template marker, which rummage's placeholder test drops, so the unrendered
+# contexts scan clean (test_ecosystem.py, self_scan_finds_nothing).
+MARKER = re.compile(r"\{\{(" + "|".join(KINDS) + r")_[A-Z0-9_]+\}\}")
+ANY_MARKER = re.compile(r"\{\{[A-Z]+_[A-Z0-9_]+\}\}")
 
 
 def remember(value):
@@ -125,7 +127,7 @@ class Ctx:
             dst.write_text("".join(out))
 
     def value(self, marker):
-        return self.values[f"@{marker}@"]
+        return self.values["{{" + marker + "}}"]
 
     def text(self, rel="Dockerfile"):
         return (self.root / rel).read_text()
@@ -154,7 +156,7 @@ def calibrate(ctx):
              "column": lo["column"], "severity": f["severity"]})
     for (path, line), keys in ctx.marks.items():
         here = [c for c in out.get(path, []) if c["line"] == line]
-        strong = [k for k in keys if not k.startswith("@WEAK_")]
+        strong = [k for k in keys if not k.startswith("{{WEAK_")]
         if strong and not here:
             raise AssertionError(f"fixture: calibration: the binary finds nothing at {ctx.name}/"
                                  f"{path}:{line} ({strong}): the planted shape is wrong")

@@ -19,6 +19,11 @@
                                    (what is scanned) and the real one (what is refused)
   docs/ci.md                       every rummage command line of the recipes runs, on an image
                                    built here with umoci and skopeo, and its reports parse
+  the repository itself            scanning the binary, the man page, patterns/ and every
+                                   tracked file finds nothing, nor does `rummage context` on the
+                                   tree with the built binaries and .pyc files; patterns/*.json
+                                   hold their examples as fragments (tools/examples.py check,
+                                   round trip), and the binary holds no example whole
 
 Secrets are generated at test time (a GitHub token with a valid checksum). Same harness as
 test_cli.py: TAP output, exit 1 if a test failed, `python3 tests/cli/test_ecosystem.py
@@ -1198,6 +1203,133 @@ def ci_recipes_run(tmp):
             expect(res, 1, f"`{cmd}`: the image holds a token")
         ran.append(cmd)
     print("# ran from docs/ci.md:\n" + "\n".join(f"#   {c}" for c in ran))
+
+
+# ------------------------------------------------------------------------- self-scan
+#
+# rummage ships inside images and repositories that run it as their gate: it must not flag
+# itself. The rules' examples are stored as fragments (docs/rules.md, tools/examples.py), the
+# tests' secrets are written in pieces joined at run time (tests/unit/support.h, test_cli.py's
+# joined()) or generated, the fixtures' secrets are template markers rendered at test time.
+
+EXAMPLES = ROOT / "tools" / "examples.py"
+PATTERNS = sorted((ROOT / "patterns").glob("*.json"))
+
+
+def tracked_files():
+    """Every file of the repository (git ls-files; without git, the tree less build dirs)."""
+    res = proc(["git", "-C", ROOT, "ls-files", "-z"])
+    if res.rc == 0 and res.out:
+        names = [n for n in res.out.decode().split("\0") if n]
+    else:
+        names = [p.relative_to(ROOT).as_posix() for p in ROOT.rglob("*")
+                 if p.is_file() and not p.relative_to(ROOT).parts[0].startswith((".git", "build"))]
+    return [n for n in names if (ROOT / n).is_file()]  # a deletion not yet committed
+
+
+def built_binaries():
+    """The binary, the library and the unit test binaries of this build."""
+    build = Path(RUMMAGE).resolve().parent
+    return [p for p in [build / "rummage", build / "librummage.a",
+                        *sorted((build / "tests").glob("test_*"))] if p.is_file()]
+
+
+def findings_of(res, what):
+    """No finding in a jsonl report; an error only for the fuzz corpus's damaged inputs
+    (tests/fuzz/corpus/fuzz_layer/crash-*: not an image archive, by design)."""
+    lines = [json.loads(ln) for ln in res.out.decode().splitlines() if ln.strip()]
+    check(res.rc in (0, 1, 2) and lines and lines[-1].get("type") == "summary",
+          f"{what}: the scan failed", res)
+    found = [f for f in lines if f.get("type") == "finding"]
+    where = [f"{f['rule']} {f['location'].get('path')}:{f['location'].get('line')} "
+             f"{f['secret']}" for f in found]
+    check(not found, f"{what}: {len(found)} findings:\n  " + "\n  ".join(where[:40]))
+    errors = [e for e in lines if e.get("type") == "error" and e.get("level") != "warning" and
+              not (e.get("target") or "").startswith("tests/fuzz/corpus/")]
+    check(not errors and res.rc in (0, 2), f"{what}: errors {errors[:5]}", res)
+
+
+@test
+def self_scan_finds_nothing(tmp):
+    """The binary, the man page, patterns/ and every tracked file: no finding. Then the same
+    as a build context (`rummage context`) holding the source tree, the built binaries and the
+    tests' compiled Python (.pyc: constants folded at compile time must not join a secret)."""
+    base = [RUMMAGE, "scan", "--no-config", "--no-cache", "--format", "jsonl"]
+    findings_of(proc(base + [RUMMAGE], cwd=ROOT), "build/rummage")
+    findings_of(proc(base + ["docs/rummage.1", "patterns"], cwd=ROOT), "docs/rummage.1, patterns/")
+    files = tracked_files()
+    check(len(files) > 100 and "patterns/tokens.json" in files, f"tracked files: {len(files)}")
+    findings_of(proc(base + ["--", *files], cwd=ROOT), f"{len(files)} tracked files")
+    ctx = tmp / "ctx"
+    for name in files:
+        (ctx / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, ctx / name)
+    for b in built_binaries():
+        (ctx / "build" / b.name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(b, ctx / "build" / b.name)
+    check(len(built_binaries()) >= 2, "the binaries are built")
+    p = subprocess.run([sys.executable, "-m", "compileall", "-q", str(ctx)],
+                       capture_output=True, text=True)
+    check(p.returncode == 0, f"compileall: {p.stdout}{p.stderr}")
+    check(any(ctx.rglob("test_cli*.pyc")), "the tests' .pyc are there")
+    # An image that ships the tree: every file lands in it.
+    write(ctx / "Dockerfile", "FROM scratch\nCOPY . /src/rummage\nUSER 10001\n")
+    write(ctx / ".dockerignore", ".git\n")
+    res = proc([RUMMAGE, "context", "--no-config", "--no-cache", "--format", "jsonl", ctx])
+    findings_of(res, "the tree as a build context")
+    check(b'"warnings":0' in res.out, "no warning either", res)
+
+
+def plain_examples(path):
+    """(rule id, example text) of every example of a patterns file, as the loader joins them."""
+    p = proc([sys.executable, EXAMPLES, "plain", "--stdout", path])
+    expect(p, 0, f"examples.py plain {path}")
+    out = []
+    for rule in json.loads(p.out)["rules"]:
+        ex = rule["examples"]
+        for e in ex["positive"] + ex["negative"]:
+            for v in (e.values() if isinstance(e, dict) else [e]):
+                if isinstance(v, str):
+                    out.append((rule["id"], v))
+    return out
+
+
+@test
+def rule_examples_stored_fragmented(tmp):
+    """Every patterns/*.json is in fragmented form and round-trips through the plain one
+    (tools/examples.py check), plain then defang gives the file back byte for byte, and the
+    binary holds no example whole (it embeds the files as they are)."""
+    check(len(PATTERNS) >= 10, f"patterns: {PATTERNS}")
+    res = proc([sys.executable, EXAMPLES, "check", *PATTERNS])
+    expect(res, 0, "tools/examples.py check patterns/*.json")
+    for path in PATTERNS:
+        copy = tmp / path.name
+        shutil.copy(path, copy)
+        for cmd in ("plain", "defang"):
+            expect(proc([sys.executable, EXAMPLES, cmd, copy]), 0, f"examples.py {cmd}")
+            if cmd == "plain":
+                check(b'"text": [' not in copy.read_bytes(), f"{path.name}: plain form")
+                expect(proc([sys.executable, EXAMPLES, "check", copy]), 1, "check on plain")
+        check(copy.read_bytes() == path.read_bytes(), f"{path.name}: plain, defang round trip")
+    # An example that is the rule's own keyword or regex text is there anyway.
+    binary = Path(RUMMAGE).read_bytes()
+    whole, n = [], 0
+    for path in PATTERNS:
+        rules_text = json.dumps([{k: v for k, v in r.items() if k != "examples"}
+                                 for r in json.loads(path.read_text())["rules"]])
+        for rid, text in plain_examples(path):
+            n += 1
+            if len(text) >= 12 and text.encode() in binary and text not in rules_text:
+                whole.append(f"{rid}: {text[:30]}…")
+    check(n > 1500, f"{n} examples read")
+    check(not whole, f"{len(whole)} examples whole in the binary: {whole[:10]}")
+    # A plain rules file (a user's --rules) still loads and passes: plain strings are accepted.
+    plain = tmp / "tokens-plain.json"
+    shutil.copy(ROOT / "patterns" / "tokens.json", plain)
+    expect(proc([sys.executable, EXAMPLES, "plain", plain]), 0, "examples.py plain")
+    res = proc([RUMMAGE, "rules", "check", plain])
+    expect(res, 0, "rules check on the plain form")
+    check(re.search(rb": [1-9][0-9]* passed, 0 failed", res.out), "its examples pass", res)
 
 
 # ----------------------------------------------------------------------------------- main

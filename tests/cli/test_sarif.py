@@ -34,7 +34,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "tests" / "images"))
 sys.path.insert(0, str(ROOT / "samples"))
 from test_cli import run_suite  # noqa: E402  (the shared TAP runner)
-from test_cli import check, expect_rc, parse_json, rng, run  # noqa: E402
+from test_cli import ACME_TOKEN, check, expect_rc, parse_json, rng, run  # noqa: E402
 import fixtures as fx  # noqa: E402  (tests/images/fixtures.py: umoci helpers)
 from generate import checksummed  # noqa: E402  (samples/generate.py)
 
@@ -572,7 +572,7 @@ def rule_text_escaped(tmp):
         "regex": "(?<![a-z0-9_])(?<secret>acme_[a-z0-9]{20})(?![a-z0-9])",
         "tags": ["test", "security"],
         "remedy": "1. Rotate it *now* <script>alert(1)</script> & see [docs](x).",
-        "examples": {"positive": ["key = acme_q8w3e7r1t5y9u2i4o6p0"], "negative": ["acme_x"]},
+        "examples": {"positive": ["key = " + ACME_TOKEN], "negative": ["acme_x"]},
     }]}
     write(tmp / "rules.json", json.dumps(rules))
     tok = "acme_" + "".join(rng.choice(string.ascii_lowercase + string.digits) for _ in range(20))

@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Writes the generated seed inputs of the fuzz targets into tests/fuzz/corpus/TARGET/seed-*.
+"""Writes the generated seed inputs of the fuzz targets into CORPUS_DIR/TARGET/seed-*.
 
 The seeds are small, synthetic and deterministic (a fixed random seed): layers with whiteouts,
 links and archives inside archives, image metadata documents, registry headers and references,
-config and baseline files. Their secrets are made up here. Run it after changing a target's
-input format; the output is committed so that `make fuzz-smoke` needs nothing but the corpus.
-Usage: tests/fuzz/seeds.py [CORPUS_DIR]
+config and baseline files, text with secrets for the engine. Their secrets are made up here,
+and they are made at fuzz time, never committed: `make fuzz-smoke` and `make valgrind` run
+this script (into build-fuzz/seeds/ and build-valgrind/seeds/) next to the stored inputs of
+tests/fuzz/corpus/ (regression inputs and hand-made seeds), so the repository holds no file in
+which a scanner finds a secret (tests/cli/test_ecosystem.py, self_scan_finds_nothing).
+Usage: tests/fuzz/seeds.py [CORPUS_DIR]   (default: build-fuzz/seeds)
 """
 import bz2
 import gzip
@@ -265,8 +268,15 @@ def cache_inputs():
             "empty": b'{"key":"@KEY@","digest":"@DIGEST@","findings":[],"paths":[]}'}
 
 
+def engine_inputs():
+    """fuzz_engine inputs: a chunk-size byte, then text; '|' splits the secrets in this source."""
+    return {"secrets": "\x05pass|word = \"Zq81LmNb|47Xc9\"\nAKIAQWER|TYUIOPASDFGH\n"
+                       .replace("|", "").encode()}
+
+
 def main():
-    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus")
+    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "..", "build-fuzz", "seeds")
     out = {}
     lay = layers()
     for name, data in lay.items():
@@ -283,6 +293,8 @@ def main():
         out[("fuzz_config", name)] = data
     for name, data in cache_inputs().items():
         out[("fuzz_cache", name)] = data
+    for name, data in engine_inputs().items():
+        out[("fuzz_engine", name)] = data
     for (target, name), data in sorted(out.items()):
         d = os.path.join(root, target)
         os.makedirs(d, exist_ok=True)

@@ -1,3 +1,3 @@
 #!/bin/sh
 # deploy helper
-curl -fsS -H "Authorization: Bearer @DEPLOY_TOKEN@" https://deploy.internal/api/release
+curl -fsS -H "Authorization: Bearer {{DEPLOY_TOKEN}}" https://deploy.internal/api/release
