@@ -418,6 +418,31 @@ def base_image_layers_are_inherited(tmp):
     check(b"--base" in res3.err, "the error names --base", res3)
 
 
+@test
+def baseline_and_allow_lists_apply_to_every_origin(tmp):
+    """A baseline of the image drops every finding, own and upstream alike, and exits 0; an
+    allow-list by path drops an own finding, leaving the gate to the rest."""
+    info = prov_fixture()
+    target = f"oci:{info['layout']}:prov"
+    base = tmp / "base.json"
+    r = run("baseline", "--no-config", "--no-cache", "-o", str(base), target)
+    expect_rc(r, 0)
+    res, doc = scan("prov", "--baseline", str(base), rc=0)
+    check(not doc["findings"] and doc["stats"]["baselined"] > 0, "all baselined", res)
+    cfg = tmp / "rummage.json"
+    cfg.write_text(json.dumps({"allow": {"paths": ["/usr/share/myapp/*", "/app/docs/*",
+                                                   "/usr/local/lib/python3.11/*",
+                                                   "/etc/rmg-fixture.conf",
+                                                   f"{DOC}/appended.txt",
+                                                   "/app/node_modules/leftpad-fix/lib/*"]}}))
+    r = run("scan", "--config", str(cfg), "--no-cache", "-f", "json", target)
+    expect_rc(r, 0)
+    no_leak(r)
+    d = parse_json(r)
+    check(d["findings"] and not any(f["counted"] for f in d["findings"]) and
+          d["stats"]["suppressed"] > 0, "what is left is upstream, not counted", r)
+
+
 def main(argv):
     global SESSION
     root = Path(tempfile.mkdtemp(prefix="rmg-prov-"))
