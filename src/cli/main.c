@@ -1,8 +1,16 @@
 /* main.c: parse options, build the config, run the command, exit with its code. */
+#include <locale.h>
+
 #include "cli/commands.h"
 
 int main(int argc, char **argv)
 {
+    /* Layer paths are UTF-8 (PAX headers, and what Docker and BuildKit write): libarchive
+     * converts them to the locale's charset, and in the C locale every non-ASCII name is a
+     * warning and a path provenance cannot match. Only the character type is set: messages,
+     * numbers and sorting stay C. */
+    if (!setlocale(LC_CTYPE, "C.UTF-8"))
+        setlocale(LC_CTYPE, "C.utf8");
     struct rmg_config config;
     enum rmg_command cmd;
     rmg_config_init(&config);

@@ -443,6 +443,29 @@ def baseline_and_allow_lists_apply_to_every_origin(tmp):
           d["stats"]["suppressed"] > 0, "what is left is upstream, not counted", r)
 
 
+@test
+def utf8_names_in_the_c_locale(tmp):
+    """A package file with a UTF-8 name (Debian's CA bundle has them), scanned with LC_ALL=C:
+    no conversion warning, the name reported as it is, and verified against md5sums."""
+    name = "/usr/share/doc/rmg-utf8/F\u0151tan\u00fas\u00edtv\u00e1ny.txt"
+    key = SESSION.aws_id()
+    SESSION.secrets.add(key)
+    text = f"aws_access_key_id = {key}\n".encode()
+    deb = build_deb(tmp, "rmg-utf8", "1.0", {name: text})
+    lay = tmp / "oci"
+    img = fx.Umoci(lay, "u", tmp / "b")
+    dpkg_install(img.rootfs, deb)
+    img.commit("RUN apt-get install rmg-utf8")
+    env = {"LC_ALL": "C", "LANG": "C"}
+    res = run("scan", "--no-config", "--no-cache", "-f", "json", f"oci:{lay}:u", env=env)
+    expect_rc(res, 0)
+    doc = parse_json(res)
+    check(not doc["errors"], f"warnings: {doc['errors']}", res)
+    fs = [f for f in doc["findings"] if f["location"]["path"] == name]
+    check(fs and fs[0]["origin"]["kind"] == "package", f"the UTF-8 named file: "
+          f"{[(f['location']['path'], f['origin']) for f in doc['findings']]}", res)
+
+
 def main(argv):
     global SESSION
     root = Path(tempfile.mkdtemp(prefix="rmg-prov-"))
