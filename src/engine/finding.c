@@ -27,17 +27,25 @@ void rmg_location_free(struct rmg_location *l)
     memset(l, 0, sizeof *l);
 }
 
-bool rmg_location_copy(struct rmg_location *dst, const struct rmg_location *src)
+/* Replaces each of n string fields (pointing at the source's strings) by its own copy. False
+ * if one could not be copied (the copies made are left in place for the caller to free). */
+static bool dup_fields(char **const *fields, size_t n)
 {
-    *dst = *src;
-    char **fields[] = {&dst->target, &dst->image, &dst->path, &dst->layer_digest,
-                       &dst->layer_diff_id, &dst->created_by, &dst->platform};
     bool ok = true;
-    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+    for (size_t i = 0; i < n; i++) {
         const char *s = *fields[i];
         *fields[i] = rmg_strdup(s);
         ok = ok && (!s || *fields[i]);
     }
+    return ok;
+}
+
+bool rmg_location_copy(struct rmg_location *dst, const struct rmg_location *src)
+{
+    *dst = *src;
+    char **const fields[] = {&dst->target, &dst->image, &dst->path, &dst->layer_digest,
+                             &dst->layer_diff_id, &dst->created_by, &dst->platform};
+    bool ok = dup_fields(fields, sizeof fields / sizeof *fields);
     if (!ok)
         rmg_location_free(dst);
     return ok;
@@ -108,13 +116,8 @@ void rmg_provenance_free(struct rmg_provenance *p)
 static bool provenance_copy(struct rmg_provenance *dst, const struct rmg_provenance *src)
 {
     *dst = *src;
-    char **fields[] = {&dst->manager, &dst->package, &dst->version, &dst->why};
-    bool ok = true;
-    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
-        const char *s = *fields[i];
-        *fields[i] = rmg_strdup(s);
-        ok = ok && (!s || *fields[i]);
-    }
+    char **const fields[] = {&dst->manager, &dst->package, &dst->version, &dst->why};
+    bool ok = dup_fields(fields, sizeof fields / sizeof *fields);
     if (!ok)
         rmg_provenance_free(dst);
     return ok;

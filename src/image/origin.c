@@ -38,14 +38,8 @@ static bool keep_raw(struct rmg_layer_prov *p, const char *path, const void *dat
 {
     if (p->raw_incomplete || len > RMG_PROV_MAX_RAW - p->raw_bytes)
         return false;
-    if (p->n_files == p->cap_files) {
-        size_t nc = p->cap_files ? 2 * p->cap_files : 8;
-        struct rmg_db_file *v = realloc(p->files, nc * sizeof *v);
-        if (!v)
-            return false;
-        p->files = v;
-        p->cap_files = nc;
-    }
+    if (!rmg_grow(&p->files, &p->cap_files, p->n_files + 1, sizeof *p->files))
+        return false;
     struct rmg_db_file f = {rmg_strdup(path), malloc(len ? len : 1), len};
     if (!f.path || !f.data) {
         free(f.path);
@@ -71,16 +65,9 @@ enum rmg_status rmg_layer_prov_add_db(struct rmg_layer_prov *p, const char *path
 bool rmg_layer_prov_add_archive(struct rmg_layer_prov *p, const char *path,
                                 const struct rmg_content_digest *d)
 {
-    if (p->n_archives >= RMG_PROV_MAX_ARCHIVES)
+    if (p->n_archives >= RMG_PROV_MAX_ARCHIVES ||
+        !rmg_grow(&p->archives, &p->cap_archives, p->n_archives + 1, sizeof *p->archives))
         return false;
-    if (p->n_archives == p->cap_archives) {
-        size_t nc = p->cap_archives ? 2 * p->cap_archives : 16;
-        struct rmg_archive_digest *v = realloc(p->archives, nc * sizeof *v);
-        if (!v)
-            return false;
-        p->archives = v;
-        p->cap_archives = nc;
-    }
     char *copy = rmg_strdup(path);
     if (!copy)
         return false;
