@@ -56,7 +56,7 @@ RULE_FILES := $(sort $(wildcard patterns/*.json))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps demo check test test-unit test-cli test-images test-context test-ecosystem test-registry man bench inflate-bench fuzz fuzz-smoke _fuzz tsan _tsan valgrind install clean _demo _check
+.PHONY: all deps demo check test test-unit test-cli test-images test-context test-ecosystem test-registry test-provenance test-hostile man bench inflate-bench fuzz fuzz-smoke _fuzz tsan _tsan valgrind install clean _demo _check
 
 all: $(BUILD)/rummage
 
@@ -275,6 +275,11 @@ test-ecosystem: $(BUILD)/rummage
 
 test-registry: $(BUILD)/rummage
 	BUILD=$(BUILD) tests/run.sh registry
+
+# Findings' origins on real dpkg, RECORD and npm databases (tests/cli/test_provenance.py);
+# part of `make check`.
+test-provenance: $(BUILD)/rummage
+	BUILD=$(BUILD) tests/run.sh provenance
 
 # Hostile input (tests/hostile/): bombs, damaged and malicious images, special files; part of
 # `make check` (tests/run.sh runs it by default).
