@@ -3,10 +3,12 @@
 # tests (real images built at test time, tests/images/fixtures.py), build-context tests, report
 # formats (SARIF and GitLab validated against their schemas), ecosystem (man page, completion,
 # Docker CLI plugin, hooks), registries (docker-registry on 127.0.0.1), hostile input (bombs,
-# damaged and malicious images, escapes, special files: tests/hostile/).
+# damaged and malicious images, escapes, special files: tests/hostile/). Not in the default
+# list: clean (the default gate on real Debian-package images, tests/clean/; the images are
+# built first by tests/images/clean_images.sh: `make test-clean-images` does both).
 # Source layout (tests/layout.py: stages, include circles, file length); provenance (origins on
 # real dpkg, RECORD and npm databases: tests/cli/test_provenance.py).
-# Usage: tests/run.sh [layout|unit|rules|cli|images|provenance|context|sarif|formats|ecosystem|registry|hostile]...   (default: all). Ends with "N passed, N failed".
+# Usage: tests/run.sh [layout|unit|rules|cli|images|provenance|context|sarif|formats|ecosystem|registry|hostile|clean]...   (default: all but clean). Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -94,6 +96,19 @@ for part in $parts; do
         count_tap hostile "$tmp/hostile.out"
         if ! grep -qE '^(ok|not ok) ' "$tmp/hostile.out"; then
             cat "$tmp/hostile.out"; failed=$((failed + 1)); failures+=("hostile (no tests ran)")
+        fi
+        ;;
+    clean)
+        echo "== clean (images in ${RUMMAGE_CLEAN_IMAGES:-$BUILD/clean-images})"
+        python3 tests/clean/test_clean_images.py >"$tmp/clean.out" 2>&1
+        count_tap clean "$tmp/clean.out"
+        # every test's result and the measured table, failed or not; the whole TAP output kept
+        cp "$tmp/clean.out" "$BUILD/clean-images.tap"
+        grep -E '^(ok|not ok) ' "$tmp/clean.out"
+        sed -n '/^# clean images:/,$p' "$tmp/clean.out"
+        echo "(the whole output: $BUILD/clean-images.tap)"
+        if ! grep -qE '^(ok|not ok) ' "$tmp/clean.out"; then
+            cat "$tmp/clean.out"; failed=$((failed + 1)); failures+=("clean (no tests ran)")
         fi
         ;;
     *) echo "unknown part: $part"; exit 2 ;;

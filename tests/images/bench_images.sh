@@ -34,6 +34,10 @@ NPM_PACKAGES=(express@5.3.0 webpack@5.113.0 webpack-cli@7.3.1 typescript@5.9.3 a
     eslint@10.15.0 jest@30.5.2 rxjs@7.8.2 vue@3.5.45 jquery@4.0.0 bootstrap@5.3.9
     mongoose@9.12.1 pg@8.23.1 jsonwebtoken@9.0.3 dotenv@18.0.10 stripe@23.1.0)
 
+# debian_mirror, remove_rootfs
+# shellcheck source=debian.sh
+. "$(dirname "$0")/debian.sh"
+
 log() { echo "bench_images: $*" >&2; }
 die() { log "$*"; exit 1; }
 
@@ -56,64 +60,6 @@ step() {
     { grep -v "^$name " "$OUT/build-times.txt" || true; echo "$name $secs"; } >"$OUT/build-times.tmp"
     mv "$OUT/build-times.tmp" "$OUT/build-times.txt"
     log "$name: ${secs} s"
-}
-
-# The Debian mirror from the apt sources (one-line .list and deb822 .sources files): an entry
-# for $SUITE itself, else the first main-archive entry (a suite with no -security/-updates part).
-debian_mirror() {
-    if [ -n "${MIRROR:-}" ]; then echo "$MIRROR"; return; fi
-    python3 - "$SUITE" <<'PY'
-import glob, re, sys
-suite = sys.argv[1]
-files = ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*.list")) \
-    + sorted(glob.glob("/etc/apt/sources.list.d/*.sources"))
-entries = []  # (uri, suites, components)
-for path in files:
-    try:
-        text = open(path, encoding="utf-8", errors="replace").read()
-    except OSError:
-        continue
-    if path.endswith(".sources"):
-        for para in re.split(r"\n\s*\n", text):
-            fields, key = {}, None
-            for line in para.splitlines():
-                if line.lstrip().startswith("#"):
-                    continue
-                if line[:1].isspace() and key:
-                    fields[key] += " " + line.strip()
-                    continue
-                m = re.match(r"([A-Za-z0-9-]+):\s*(.*)", line)
-                if m:
-                    key = m.group(1).lower()
-                    fields[key] = m.group(2).strip()
-            if fields.get("enabled", "yes").lower() == "no" or "deb" not in fields.get("types", "").split():
-                continue
-            for uri in fields.get("uris", "").split():
-                entries.append((uri, fields.get("suites", "").split(), fields.get("components", "").split()))
-    else:
-        for line in text.splitlines():
-            m = re.match(r"\s*deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)\s*(.*)", line.split("#", 1)[0])
-            if m:
-                entries.append((m.group(1), [m.group(2)], m.group(3).split()))
-entries = [e for e in entries if re.match(r"(https?|file)://", e[0]) and "main" in e[2]]
-for want in (lambda s: s == suite, lambda s: "-" not in s and "/" not in s):
-    for uri, suites, _ in entries:
-        if any(want(s) for s in suites):
-            print(uri)
-            sys.exit(0)
-sys.exit("no Debian mirror with component main in the apt sources (set MIRROR=URL)")
-PY
-}
-
-# remove_rootfs DIR: unmount what a killed debootstrap may have left mounted below DIR (proc,
-# sys), then delete DIR without crossing into another file system
-remove_rootfs() {
-    local dir=$1 mnt
-    [ -e "$dir" ] || return 0
-    for mnt in $(findmnt -rno TARGET | grep -F "$dir/" | sort -r || true); do
-        umount -l "$mnt" || true
-    done
-    rm -rf --one-file-system "$dir"
 }
 
 # ---- the Debian rootfs, split into 4 layer tars, added to the work OCI layout ----------------
