@@ -13,8 +13,10 @@
 #define QUEUE_LEN 1024
 #define MAX_JOBS 256
 
-/* A file on disk (fs_path set, read by scan_file) or bytes in memory (data, loc). */
+/* A file on disk (fs_path set, read by scan_file), bytes in memory (data, loc), or a call. */
 struct job {
+    rmg_pool_call_fn call;
+    void *call_arg;
     rmg_pool_file_fn scan_file;
     char *target, *fs_path, *rel_path;
     struct rmg_location loc;
@@ -52,7 +54,9 @@ static void job_free(struct job *j)
 
 static void run_job(struct worker *w, struct job *j)
 {
-    if (j->fs_path) {
+    if (j->call) {
+        j->call(j->call_arg);
+    } else if (j->fs_path) {
         struct rmg_location loc = {.target = j->target, .path = j->rel_path, .layer_index = -1};
         j->scan_file(w->sc, j->fs_path, &loc, &w->res);
     } else {
@@ -159,12 +163,19 @@ static enum rmg_status enqueue(struct rmg_pool *p, struct job *j)
 enum rmg_status rmg_pool_submit(struct rmg_pool *p, rmg_pool_file_fn scan_file,
                                 const char *target, const char *fs_path, const char *rel_path)
 {
-    struct job j = {scan_file, rmg_strdup(target), rmg_strdup(fs_path), rmg_strdup(rel_path),
-                    {0}, NULL, 0};
+    struct job j = {.scan_file = scan_file, .target = rmg_strdup(target),
+                    .fs_path = rmg_strdup(fs_path), .rel_path = rmg_strdup(rel_path)};
     if (!j.target || !j.fs_path || !j.rel_path) {
         job_free(&j);
         return RMG_ENOMEM;
     }
+    return enqueue(p, &j);
+}
+
+enum rmg_status rmg_pool_submit_call(struct rmg_pool *p, rmg_pool_call_fn fn, void *arg,
+                                     size_t bytes)
+{
+    struct job j = {.call = fn, .call_arg = arg, .len = bytes};
     return enqueue(p, &j);
 }
 
@@ -196,7 +207,10 @@ enum rmg_status rmg_pool_finish(struct rmg_pool *p, struct rmg_results *out)
         rmg_scanner_free(w->sc);
     }
     while (p->count) {
-        job_free(&p->q[p->head]);
+        struct job *j = &p->q[p->head];
+        if (j->call)
+            j->call(j->call_arg); /* it owns its argument: run it rather than leak it */
+        job_free(j);
         p->head = (p->head + 1) % QUEUE_LEN;
         p->count--;
     }

@@ -28,6 +28,13 @@ enum rmg_status rmg_pool_submit(struct rmg_pool *pool, rmg_pool_file_fn scan_fil
  * so a fast reader cannot outrun the scanners by more than that. One producer. */
 enum rmg_status rmg_pool_submit_buffer(struct rmg_pool *pool, const struct rmg_location *loc,
                                        void *data, size_t len);
+/* Queues a call of fn(arg) in a worker's thread (in the caller's with one job): work of a
+ * walker's that needs no scanner, such as hashing a buffer it is done with. `bytes` is what
+ * arg holds, counted against the queue's bound like a file's bytes. fn owns arg (it frees
+ * it); fn runs exactly once, also when the pool is finished early. One producer. */
+typedef void (*rmg_pool_call_fn)(void *arg);
+enum rmg_status rmg_pool_submit_call(struct rmg_pool *pool, rmg_pool_call_fn fn, void *arg,
+                                     size_t bytes);
 /* Bytes the pool may hold queued before submit blocks. */
 #define RMG_POOL_MAX_QUEUED (64u << 20)
 

@@ -421,11 +421,13 @@ static cJSON *prov_json(const struct rmg_layer_prov *p)
              cJSON_AddStringToObject(e, "data", b64) && cJSON_AddItemToArray(dbs, e);
         free(b64);
     }
-    for (size_t i = 0; ok && p && i < p->n_archives; i++) {
+    for (const struct rmg_archive_digest *a = p ? p->archives : NULL; ok && a; a = a->next) {
+        if (!a->d.set)
+            continue;
         char d[160];
-        digest_text(&p->archives[i].d, d);
+        digest_text(&a->d, d);
         cJSON *e = cJSON_CreateObject();
-        ok = e && cJSON_AddStringToObject(e, "path", p->archives[i].path) &&
+        ok = e && cJSON_AddStringToObject(e, "path", a->path) &&
              cJSON_AddStringToObject(e, "d", d) && cJSON_AddItemToArray(arcs, e);
     }
     if (!ok) {

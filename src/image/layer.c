@@ -312,6 +312,22 @@ static void record_archive(struct walk *k, struct arc *ar, const char *path,
              "this one count as the image's own");
 }
 
+/* A top-level zip (a jar, a wheel) is in memory whole: its digests are taken by a pool
+ * worker once the walk is done with it, not by the reading thread. */
+struct zip_digest {
+    unsigned char *buf;
+    size_t len;
+    struct rmg_archive_digest *node; /* owned by the layer's provenance facts */
+};
+
+static void zip_digest_run(void *arg)
+{
+    struct zip_digest *z = arg;
+    rmg_digest_buffer(z->buf, z->len, &z->node->d);
+    free(z->buf);
+    free(z);
+}
+
 static void tap_digest(void *ud, const void *data, size_t len)
 {
     rmg_digester_update(ud, data, len);
@@ -466,11 +482,6 @@ static void walk_nested_zip(struct walk *k, struct arc *ar, const char *path, co
         free(buf);
         return;
     }
-    if (ar->depth == 0 && k->prov) { /* the whole file is here: its digests, for provenance */
-        struct rmg_digester *hash = rmg_digester_new();
-        rmg_digester_update(hash, buf, len);
-        record_archive(k, ar, path, hash);
-    }
     struct archive *na = archive_read_new();
     if (!na) {
         free(buf);
@@ -490,6 +501,18 @@ static void walk_nested_zip(struct walk *k, struct arc *ar, const char *path, co
         walk_arc(k, &child);
     }
     archive_read_free(na);
+    /* A file of the layer itself: its digests, for provenance, taken by a worker. */
+    struct rmg_archive_digest *node =
+        ar->depth == 0 && k->prov ? rmg_layer_prov_add_archive(k->prov, path, NULL) : NULL;
+    struct zip_digest *z = node ? malloc(sizeof *z) : NULL;
+    if (z) {
+        *z = (struct zip_digest){buf, len, node};
+        rmg_pool_submit_call(k->w->pool, zip_digest_run, z, len); /* runs it; it frees buf */
+        return;
+    }
+    if (ar->depth == 0 && k->prov)
+        note(k, RMG_WARN, path, "too many archives in one layer for provenance (or out of "
+             "memory): findings inside this one count as the image's own");
     free(buf);
 }
 

@@ -22,9 +22,11 @@ void rmg_layer_prov_clear(struct rmg_layer_prov *p)
     if (!p)
         return;
     rmg_pkgdb_free(p->pkgdb);
-    for (size_t i = 0; i < p->n_archives; i++)
-        free(p->archives[i].path);
-    free(p->archives);
+    for (struct rmg_archive_digest *a = p->archives, *next; a; a = next) {
+        next = a->next;
+        free(a->path);
+        free(a);
+    }
     for (size_t i = 0; i < p->n_files; i++) {
         free(p->files[i].path);
         free(p->files[i].data);
@@ -62,25 +64,30 @@ enum rmg_status rmg_layer_prov_add_db(struct rmg_layer_prov *p, const char *path
     return rmg_pkgdb_add_file(p->pkgdb, path, data, len, err, errlen);
 }
 
-bool rmg_layer_prov_add_archive(struct rmg_layer_prov *p, const char *path,
-                                const struct rmg_content_digest *d)
+struct rmg_archive_digest *rmg_layer_prov_add_archive(struct rmg_layer_prov *p, const char *path,
+                                                      const struct rmg_content_digest *d)
 {
-    if (p->n_archives >= RMG_PROV_MAX_ARCHIVES ||
-        !rmg_grow(&p->archives, &p->cap_archives, p->n_archives + 1, sizeof *p->archives))
-        return false;
-    char *copy = rmg_strdup(path);
-    if (!copy)
-        return false;
-    p->archives[p->n_archives++] = (struct rmg_archive_digest){copy, *d};
-    return true;
+    if (p->n_archives >= RMG_PROV_MAX_ARCHIVES)
+        return NULL;
+    struct rmg_archive_digest *a = calloc(1, sizeof *a);
+    if (!a || !(a->path = rmg_strdup(path))) {
+        free(a);
+        return NULL;
+    }
+    if (d)
+        a->d = *d;
+    a->next = p->archives;
+    p->archives = a;
+    p->n_archives++;
+    return a;
 }
 
 static const struct rmg_content_digest *archive_digest(const struct rmg_layer_prov *p,
                                                        const char *path)
 {
-    for (size_t i = p ? p->n_archives : 0; i-- > 0;)
-        if (strcmp(p->archives[i].path, path) == 0)
-            return &p->archives[i].d;
+    for (const struct rmg_archive_digest *a = p ? p->archives : NULL; a; a = a->next)
+        if (a->d.set && strcmp(a->path, path) == 0)
+            return &a->d;
     return NULL;
 }
 

@@ -9,10 +9,13 @@
 #include "rummage.h"
 
 /* A file of the layer that was opened as an archive, with the digests of its own bytes: the
- * finding of an entry inside it is checked against the package that installed the archive. */
+ * finding of an entry inside it is checked against the package that installed the archive.
+ * Nodes never move once added: a pool worker may fill `d` of a node while the walk adds
+ * others (nothing reads `d` before the pool has finished). */
 struct rmg_archive_digest {
     char *path; /* the layer path, owned */
-    struct rmg_content_digest d;
+    struct rmg_content_digest d; /* d.set false: not (yet) hashed */
+    struct rmg_archive_digest *next;
 };
 
 /* A package-database file of the layer as it was read (kept for the layer cache, which
@@ -27,8 +30,8 @@ struct rmg_db_file {
  * once it is done. Zero-initialised is empty. */
 struct rmg_layer_prov {
     struct rmg_pkgdb *pkgdb; /* NULL until the layer holds a database file */
-    struct rmg_archive_digest *archives;
-    size_t n_archives, cap_archives;
+    struct rmg_archive_digest *archives; /* newest first */
+    size_t n_archives;
     struct rmg_db_file *files; /* the database files read, up to RMG_PROV_MAX_RAW bytes */
     size_t n_files, cap_files, raw_bytes;
     bool raw_incomplete;       /* a file was parsed but not kept: the layer is not cached */
@@ -44,12 +47,13 @@ void rmg_layer_prov_clear(struct rmg_layer_prov *p);
 enum rmg_status rmg_layer_prov_add_db(struct rmg_layer_prov *p, const char *path,
                                       const void *data, size_t len, char *err, size_t errlen);
 
-/* Records the digests of an archive file of the layer (path copied). At most
- * RMG_PROV_MAX_ARCHIVES per layer: past that, false, and findings inside further archives
- * stay the builder's own (fail closed). False also on out of memory. */
+/* Records an archive file of the layer (path copied) with its digests d, or with none yet (d
+ * NULL: whoever hashes it fills the node's d later). Returns the node (owned by p), or NULL: at
+ * most RMG_PROV_MAX_ARCHIVES per layer, past which findings inside further archives stay the
+ * builder's own (fail closed), and on out of memory. */
 #define RMG_PROV_MAX_ARCHIVES 200000u
-bool rmg_layer_prov_add_archive(struct rmg_layer_prov *p, const char *path,
-                                const struct rmg_content_digest *d);
+struct rmg_archive_digest *rmg_layer_prov_add_archive(struct rmg_layer_prov *p, const char *path,
+                                                      const struct rmg_content_digest *d);
 
 /* Settles f->prov for a finding of layer n-1 of an image: chain[0..n) are that image's layers
  * 0..n-1 (an entry may be NULL: a layer with no facts). The package database of the finding's

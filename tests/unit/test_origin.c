@@ -293,7 +293,7 @@ static void cache_keeps_a_layers_facts(void **state)
     rmg_origin_settle(chain, 1, &out.findings[0]);
     assert_int_equal(out.findings[0].prov.origin, RMG_ORIGIN_PACKAGE);
     assert_int_equal(gp->n_archives, 1);
-    assert_memory_equal(&gp->archives[0].d, &jd, sizeof jd);
+    assert_memory_equal(&gp->archives->d, &jd, sizeof jd);
 
     /* a layer whose database files were not all kept is not cached */
     p.raw_incomplete = true;
