@@ -128,6 +128,65 @@ static void set_prov(struct rmg_finding *f, enum rmg_origin o, const struct rmg_
     }
 }
 
+/* The Go module cache (GOMODCACHE, $GOPATH/pkg/mod): "…/pkg/mod/MODULE@VERSION/…" is a
+ * module's extracted tree, "…/pkg/mod/cache/download/MODULE/@v/VERSION.zip" (and .mod, .info)
+ * its download. Go checks both against go.sum when it fetches them, but records no digest per
+ * file: attribution by the cache's own layout. path is the finding's whole path: the cache
+ * writes an upper-case letter as "!" and a lower-case one ("github.com/!azure"), which is also
+ * how rummage joins an archive to what is inside it. Writes the module and version (as the
+ * cache spells them) into out (module, NUL, version); false if path is not in a module cache. */
+static bool go_module(const char *path, char *out, size_t cap, const char **version)
+{
+    const char *m = strstr(path, "/pkg/mod/");
+    if (!m)
+        return false;
+    m += strlen("/pkg/mod/");
+    const char *end, *ver, *vend;
+    if (strncmp(m, "cache/download/", 15) == 0) {
+        m += 15;
+        const char *at = strstr(m, "/@v/");
+        if (!at)
+            return false;
+        end = at;
+        ver = at + 4;
+        size_t vl = strcspn(ver, "/!"); /* the download, or an entry of it */
+        vend = ver + vl;
+        while (vend > ver && vend[-1] != '.')
+            vend--;
+        if (vend == ver)
+            return false;
+        vend--; /* before ".zip", ".mod", ".info" */
+    } else {
+        const char *at = strchr(m, '@');
+        const char *slash = at ? strchr(at, '/') : NULL;
+        if (!at || !slash)
+            return false;
+        end = at;
+        ver = at + 1;
+        vend = slash;
+    }
+    size_t ml = (size_t)(end - m), vl = (size_t)(vend - ver);
+    if (!ml || !vl || ml + vl + 2 > cap)
+        return false;
+    memcpy(out, m, ml);
+    out[ml] = '\0';
+    memcpy(out + ml + 1, ver, vl);
+    out[ml + 1 + vl] = '\0';
+    *version = out + ml + 1;
+    return true;
+}
+
+static void settle_go_module(struct rmg_finding *f, const char *path)
+{
+    char mod[1024];
+    const char *version;
+    if (!go_module(path, mod, sizeof mod, &version))
+        return;
+    struct rmg_pkg_claim c = {.manager = RMG_PKG_GO, .name = mod};
+    set_prov(f, RMG_ORIGIN_ATTRIBUTED, &c, version,
+             "in the Go module cache, by its layout; Go records no digest per file there");
+}
+
 void rmg_origin_settle(const struct rmg_layer_prov *const *chain, size_t n,
                        struct rmg_finding *f)
 {
@@ -157,8 +216,10 @@ void rmg_origin_settle(const struct rmg_layer_prov *const *chain, size_t n,
         d = &f->content;
         bang = NULL;
     }
-    if (!nc)
+    if (!nc) {
+        settle_go_module(f, f->loc.path);
         return;
+    }
     nc = nc < 8 ? nc : 8;
     /* Several packages may list one path (a diversion, a file moved between packages): the
      * claim whose digest matches wins; else the first with a digest refutes the bytes; a path

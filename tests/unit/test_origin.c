@@ -228,6 +228,37 @@ static void archives_npm_and_compiled_python(void **state)
     rmg_layer_prov_clear(&p);
 }
 
+/* The Go module cache: attribution by its layout, module and version as the cache spells them. */
+static void go_module_cache(void **state)
+{
+    (void)state;
+    const struct rmg_layer_prov *chain[1] = {NULL};
+    struct rmg_finding f =
+        finding("/root/go/pkg/mod/github.com/!azure/azure-sdk@v1.2.3/testdata/key.pem", 0, "k");
+    rmg_origin_settle(chain, 1, &f);
+    assert_int_equal(f.prov.origin, RMG_ORIGIN_ATTRIBUTED);
+    assert_string_equal(f.prov.manager, "go");
+    assert_string_equal(f.prov.package, "github.com/!azure/azure-sdk");
+    assert_string_equal(f.prov.version, "v1.2.3");
+    rmg_finding_free(&f);
+    f = finding("/go/pkg/mod/cache/download/golang.org/x/crypto/@v/v0.1.0.zip!/ssh/testdata/k",
+                0, "k");
+    rmg_origin_settle(chain, 1, &f);
+    assert_int_equal(f.prov.origin, RMG_ORIGIN_ATTRIBUTED);
+    assert_string_equal(f.prov.package, "golang.org/x/crypto");
+    assert_string_equal(f.prov.version, "v0.1.0");
+    rmg_finding_free(&f);
+    /* not the cache's layout: the builder's own */
+    const char *own[] = {"/srv/pkg/mod/app/config.yml", "/go/pkg/mod/cache/download/x/@v/",
+                         "/go/pkg/mod/noversion/file", "/app/pkg/mod/a@b"};
+    for (size_t i = 0; i < sizeof own / sizeof *own; i++) {
+        f = finding(own[i], 0, "x");
+        rmg_origin_settle(chain, 1, &f);
+        assert_int_equal(f.prov.origin, RMG_ORIGIN_OWN);
+        rmg_finding_free(&f);
+    }
+}
+
 static void origin_text_escapes_names(void **state)
 {
     (void)state;
@@ -320,6 +351,7 @@ int main(void)
         cmocka_unit_test(package_modified_own_and_unhashed),
         cmocka_unit_test(each_layer_against_its_own_database),
         cmocka_unit_test(archives_npm_and_compiled_python),
+        cmocka_unit_test(go_module_cache),
         cmocka_unit_test(origin_text_escapes_names),
         cmocka_unit_test(cache_keeps_a_layers_facts),
     };
