@@ -339,3 +339,27 @@ bool rmg_grow(void *arrp, size_t *cap, size_t need, size_t elem)
     *cap = nc;
     return true;
 }
+
+int rmg_hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+bool rmg_hex_decode(const char *s, size_t n, unsigned char *out)
+{
+    if (n & 1)
+        return false;
+    for (size_t i = 0; i < n; i += 2) {
+        int hi = rmg_hex_value(s[i]), lo = rmg_hex_value(s[i + 1]);
+        if (hi < 0 || lo < 0)
+            return false;
+        out[i / 2] = (unsigned char)(hi << 4 | lo);
+    }
+    return true;
+}

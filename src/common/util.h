@@ -65,4 +65,9 @@ double rmg_now(void);
  * *cap unchanged. */
 bool rmg_grow(void *arrp, size_t *cap, size_t need, size_t elem);
 
+/* A hex digit's value (either case), or -1. */
+int rmg_hex_value(char c);
+/* n hex digits (either case) into n/2 bytes; false if n is odd or a digit is not hex. */
+bool rmg_hex_decode(const char *s, size_t n, unsigned char *out);
+
 #endif

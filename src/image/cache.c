@@ -181,30 +181,14 @@ static void digest_text(const struct rmg_content_digest *d, char out[160])
     rmg_fmt(out + o, 160 - o, "%llu", (unsigned long long)d->size);
 }
 
-static bool hex_bytes(const char *s, unsigned char *out, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        int v = 0;
-        for (int h = 0; h < 2; h++) {
-            char c = s[2 * i + h];
-            int x = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-            if (x < 0)
-                return false;
-            v = v * 16 + x;
-        }
-        out[i] = (unsigned char)v;
-    }
-    return true;
-}
-
 static bool parse_digest(const cJSON *j, struct rmg_content_digest *d)
 {
     memset(d, 0, sizeof *d);
     if (!j)
         return true; /* not hashed */
     const char *s = cJSON_IsString(j) ? j->valuestring : NULL;
-    if (!s || strlen(s) < 2 * (16 + 20 + 32) + 4 || !hex_bytes(s, d->md5, 16) || s[32] != ' ' ||
-        !hex_bytes(s + 33, d->sha1, 20) || s[73] != ' ' || !hex_bytes(s + 74, d->sha256, 32) ||
+    if (!s || strlen(s) < 2 * (16 + 20 + 32) + 4 || !rmg_hex_decode(s, 32, d->md5) || s[32] != ' ' ||
+        !rmg_hex_decode(s + 33, 40, d->sha1) || s[73] != ' ' || !rmg_hex_decode(s + 74, 64, d->sha256) ||
         s[138] != ' ' || strspn(s + 139, "0123456789") != strlen(s + 139) || !s[139])
         return false;
     d->size = strtoull(s + 139, NULL, 10);

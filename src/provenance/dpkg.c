@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/util.h"
 #include "provenance/store.h"
 
 #define MAX_CONFFILE_LINE (RMG_PKG_MAX_PATH + 128)

@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "common/util.h"
 #include "provenance/store.h"
 
 #define MAX_LINE 1024
@@ -19,17 +20,6 @@ struct props {
     size_t group_n, artifact_n, version_n;
     bool has_group, has_artifact, has_version;
 };
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Appends code point cp as UTF-8 (a lone surrogate becomes U+FFFD). */
 static size_t put_utf8(char *out, size_t o, unsigned cp)
@@ -101,8 +91,8 @@ static bool next_prop(const char *d, size_t len, size_t *pos, char *out, size_t 
                 else if (c == 'u') {
                     unsigned cp = 0;
                     int k = 0;
-                    for (; k < 4 && i < len && hexval(d[i]) >= 0; k++, i++)
-                        cp = cp << 4 | (unsigned)hexval(d[i]);
+                    for (; k < 4 && i < len && rmg_hex_value(d[i]) >= 0; k++, i++)
+                        cp = cp << 4 | (unsigned)rmg_hex_value(d[i]);
                     if (o + 3 > MAX_LINE)
                         *too_long = true;
                     else

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "provenance/store.h"
 
 #define MAX_HASH 128

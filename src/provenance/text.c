@@ -86,30 +86,6 @@ bool rmg_lines_next(struct rmg_lines *it, const char **line, size_t *n)
     return true;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-bool rmg_hex_decode(const char *s, size_t n, unsigned char *out)
-{
-    if (n & 1)
-        return false;
-    for (size_t i = 0; i < n; i += 2) {
-        int hi = hexval(s[i]), lo = hexval(s[i + 1]);
-        if (hi < 0 || lo < 0)
-            return false;
-        out[i / 2] = (unsigned char)(hi << 4 | lo);
-    }
-    return true;
-}
-
 static int b64val(char c)
 {
     if (c >= 'A' && c <= 'Z')

@@ -1,4 +1,4 @@
-/* text.h: what the package-database parsers share: line iteration, hex and base64 digests,
+/* text.h: what the package-database parsers share: line iteration, base64 digests (hex ones: common/util.h),
  * path joining and normalisation, checks on names, and warnings that quote input safely. */
 #ifndef RMG_TEXT_H
 #define RMG_TEXT_H
@@ -39,8 +39,6 @@ struct rmg_lines {
 void rmg_lines_init(struct rmg_lines *it, const void *data, size_t len);
 bool rmg_lines_next(struct rmg_lines *it, const char **line, size_t *n);
 
-/* n hex digits (either case) into n/2 bytes; false if n is odd or a digit is not hex. */
-bool rmg_hex_decode(const char *s, size_t n, unsigned char *out);
 /* Base64, standard or URL-safe alphabet, '=' padding optional, into at most cap bytes; false
  * when malformed or longer than cap. */
 bool rmg_b64_decode(const char *s, size_t n, unsigned char *out, size_t cap, size_t *outlen);
