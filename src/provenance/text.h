@@ -1,5 +1,6 @@
-/* text.h: what the package-database parsers share: line iteration, base64 digests (hex ones: common/util.h),
- * path joining and normalisation, checks on names, and warnings that quote input safely. */
+/* text.h: what the package-database parsers share: line iteration, base64 digests (hex ones
+ * are common/util.h's), path joining and normalisation, checks on names, and warnings that
+ * quote input safely. */
 #ifndef RMG_TEXT_H
 #define RMG_TEXT_H
 
