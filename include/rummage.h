@@ -126,6 +126,8 @@ struct rmg_location {
     char *target;    /* the target as the user named it */
     char *image;     /* the image inside the target ("app:1.0", "@1", a ref name); may be NULL */
     char *path;      /* in an image: absolute, nested archives joined by "!"; config: JSON path */
+    size_t outer_len; /* inside an archive of a layer: the bytes of path that name the layer's
+                         own file (the outermost archive; a name may hold "!" itself), else 0 */
     uint64_t line;   /* 1-based */
     uint64_t column; /* 1-based, in bytes */
     uint64_t offset; /* byte offset of the secret in the file */

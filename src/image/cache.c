@@ -235,6 +235,13 @@ static bool load_finding(const struct rmg_cache *c, const cJSON *j, const char *
     f->loc.column = col;
     f->loc.offset = off;
     f->loc.layer_index = blob;
+    uint64_t outer = 0;
+    if (cJSON_GetObjectItemCaseSensitive(j, "outer") &&
+        (!get_u64(j, "outer", strlen(path->valuestring), &outer) || !outer)) {
+        rmg_finding_free(f);
+        return false;
+    }
+    f->loc.outer_len = (size_t)outer;
     if (!f->secret || !f->loc.target || !f->loc.path) {
         rmg_finding_free(f);
         return false;
@@ -380,6 +387,8 @@ static cJSON *finding_json(const struct rmg_finding *f)
     cJSON_AddNumberToObject(j, "line", (double)f->loc.line);
     cJSON_AddNumberToObject(j, "column", (double)f->loc.column);
     cJSON_AddNumberToObject(j, "offset", (double)f->loc.offset);
+    if (f->loc.outer_len)
+        cJSON_AddNumberToObject(j, "outer", (double)f->loc.outer_len);
     if (f->content.set) {
         char d[160];
         digest_text(&f->content, d);

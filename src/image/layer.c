@@ -193,6 +193,7 @@ struct arc {
     uint64_t compressed; /* its size in its parent (0 unknown) */
     uint64_t bytes;      /* decompressed bytes read from its entries */
     const char *prefix;  /* "" for a layer, "/app/x.jar!" inside */
+    size_t outer_len;    /* inside: the length of the layer's own file's path ("/app/x.jar") */
     const char *raw_name; /* the one file of a compressed non-tar stream */
     bool stop;           /* a limit was hit: leave this archive */
 };
@@ -347,9 +348,10 @@ static enum sniff sniff(const unsigned char *h, size_t n)
 static enum rmg_status walk_arc(struct walk *k, struct arc *ar);
 
 /* The location a file's findings get; strings borrowed. */
-static struct rmg_location file_loc(struct walk *k, const char *path)
+static struct rmg_location file_loc(struct walk *k, const struct arc *ar, const char *path)
 {
     return (struct rmg_location){.target = (char *)k->w->target, .path = (char *)path,
+                                 .outer_len = ar->depth ? ar->outer_len : 0,
                                  .layer_index = k->blob_id};
 }
 
@@ -357,7 +359,7 @@ static struct rmg_location file_loc(struct walk *k, const char *path)
 static void scan_streaming(struct walk *k, struct arc *ar, const char *path, const void *head,
                            size_t head_len)
 {
-    struct rmg_location loc = file_loc(k, path);
+    struct rmg_location loc = file_loc(k, ar, path);
     size_t before = k->w->out->n_findings;
     if (rmg_scanner_begin(k->w->sc, &loc, k->w->out) != RMG_OK) {
         rmg_scanner_end(k->w->sc);
@@ -451,7 +453,8 @@ static void walk_nested_stream(struct walk *k, struct arc *ar, const char *path,
     rmg_fmt(prefix, sizeof prefix, "%s!", path);
     raw_member_name(path, member, sizeof member);
     struct arc child = {.a = na, .depth = ar->depth + 1, .compressed = size, .prefix = prefix,
-                        .raw_name = member};
+                        .raw_name = member,
+                        .outer_len = ar->depth ? ar->outer_len : strlen(path)};
     if (rmg_entry_stream_open(na, &es) != ARCHIVE_OK)
         note(k, RMG_WARN, path, "cannot open the archive inside: %s", arc_error(na));
     else
@@ -491,11 +494,12 @@ static void walk_nested_zip(struct walk *k, struct arc *ar, const char *path, co
     archive_read_support_format_zip_seekable(na);
     char prefix[8192];
     rmg_fmt(prefix, sizeof prefix, "%s!", path);
-    struct arc child = {.a = na, .depth = ar->depth + 1, .compressed = len, .prefix = prefix};
+    struct arc child = {.a = na, .depth = ar->depth + 1, .compressed = len, .prefix = prefix,
+                        .outer_len = ar->depth ? ar->outer_len : strlen(path)};
     if (archive_read_open_memory(na, buf, len) != ARCHIVE_OK) {
         note(k, RMG_WARN, path, "not a readable zip archive (%s): scanned as it is",
              arc_error(na));
-        struct rmg_location loc = file_loc(k, path);
+        struct rmg_location loc = file_loc(k, ar, path);
         rmg_scan_buffer(k->w->sc, buf, len, &loc, k->w->out);
     } else {
         walk_arc(k, &child);
@@ -579,7 +583,7 @@ static void scan_file(struct walk *k, struct arc *ar, const char *path, struct a
         return;
     }
     if (r == 1) {
-        struct rmg_location loc = file_loc(k, path);
+        struct rmg_location loc = file_loc(k, ar, path);
         if (rmg_pool_submit_buffer(k->w->pool, &loc, buf, len) != RMG_OK)
             note(k, RMG_ENOMEM, path, "out of memory");
         return;

@@ -808,8 +808,10 @@ static enum rmg_state layer_effect(const struct rmg_pathset *ps, const char *pat
 static void set_state(const struct rmg_image_source *src, const struct image *im, size_t layer,
                       struct rmg_finding *f)
 {
-    const char *bang = strchr(f->loc.path, '!');
-    char *top = rmg_strndup(f->loc.path, bang ? (size_t)(bang - f->loc.path) : strlen(f->loc.path));
+    size_t n = strlen(f->loc.path);
+    char *top = rmg_strndup(f->loc.path, f->loc.outer_len && f->loc.outer_len < n
+                                             ? f->loc.outer_len
+                                             : n);
     if (!top)
         return;
     for (size_t j = layer + 1; j < im->n_layers; j++) {

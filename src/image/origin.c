@@ -192,9 +192,10 @@ void rmg_origin_settle(const struct rmg_layer_prov *const *chain, size_t n,
 {
     if (!f->loc.path || f->loc.path[0] != '/' || n == 0)
         return;
-    const char *bang = strchr(f->loc.path, '!');
+    size_t pl = strlen(f->loc.path);
+    bool bang = f->loc.outer_len && f->loc.outer_len < pl; /* inside an archive of the layer */
     char top[8192];
-    size_t tl = bang ? (size_t)(bang - f->loc.path) : strlen(f->loc.path);
+    size_t tl = bang ? f->loc.outer_len : pl;
     if (tl >= sizeof top)
         return;
     memcpy(top, f->loc.path, tl);
@@ -214,7 +215,7 @@ void rmg_origin_settle(const struct rmg_layer_prov *const *chain, size_t n,
                  : 0;
         k = n - 1;
         d = &f->content;
-        bang = NULL;
+        bang = false;
     }
     if (!nc) {
         settle_go_module(f, f->loc.path);
@@ -259,7 +260,7 @@ void rmg_origin_settle(const struct rmg_layer_prov *const *chain, size_t n,
 static bool pyc_source(const char *path, char *out, size_t cap)
 {
     size_t n = strlen(path);
-    if (n < 4 || strcmp(path + n - 4, ".pyc") != 0 || strchr(path, '!'))
+    if (n < 4 || strcmp(path + n - 4, ".pyc") != 0)
         return false;
     const char *base = strrchr(path, '/');
     if (!base || base - path < 12 || strncmp(base - 12, "/__pycache__", 12) != 0)
@@ -277,7 +278,7 @@ void rmg_origin_settle_compiled(struct rmg_finding *v, size_t n)
         struct rmg_finding *f = &v[i];
         bool open_question = f->prov.origin == RMG_ORIGIN_OWN ||
                              f->prov.origin == RMG_ORIGIN_ATTRIBUTED; /* a RECORD row, no hash */
-        if (!open_question || !pyc_source(f->loc.path, src, sizeof src))
+        if (!open_question || f->loc.outer_len || !pyc_source(f->loc.path, src, sizeof src))
             continue;
         for (size_t j = 0; j < n; j++) {
             const struct rmg_finding *s = &v[j];

@@ -377,6 +377,7 @@ enum rmg_status rmg_reader_close(struct rmg_reader *r, struct rmg_pool *pool,
                 if (p.data) {
                     free(f->loc.path);
                     f->loc.path = p.data;
+                    f->loc.outer_len = 0; /* no layer: nothing for provenance to look up */
                 }
                 f->loc.layer_index = -1;
             }

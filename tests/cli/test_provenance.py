@@ -466,6 +466,35 @@ def utf8_names_in_the_c_locale(tmp):
           f"{[(f['location']['path'], f['origin']) for f in doc['findings']]}", res)
 
 
+@test
+def names_with_an_exclamation_mark(tmp):
+    """The Go module cache writes upper-case letters as "!x" (github.com/!burnt!sushi): such a
+    file is attributed to its module, and deleting it in a later layer reads deleted (the "!"
+    is part of its name, not rummage's archive separator); a key in a jar inside the same
+    image still reads as inside the jar."""
+    lay = tmp / "oci"
+    img = fx.Umoci(lay, "go", tmp / "b")
+    mod = "/root/go/pkg/mod/github.com/!burnt!sushi/toml@v1.2.0"
+    key = SESSION.aws_id()
+    SESSION.secrets.add(key)
+    img.put(f"{mod}/testdata/creds.txt", f"aws_access_key_id = {key}\n".encode())
+    img.put("/srv/app/ke!y.txt", f"aws_access_key_id = {key}\n".encode())
+    img.commit("RUN go mod download")
+    os.remove(img.rootfs / mod.lstrip("/") / "testdata/creds.txt")
+    img.commit("RUN go clean -modcache")
+    res = run("scan", "--no-config", "--no-cache", "-f", "json", f"oci:{lay}:go")
+    no_leak(res)
+    doc = parse_json(res)
+    got = {f["location"]["path"]: f for f in doc["findings"]}
+    g = got.get(f"{mod}/testdata/creds.txt")
+    check(g and g["state"] == "deleted" and g["origin"]["kind"] == "attributed" and
+          g["origin"]["manager"] == "go" and g["origin"]["package"] == "github.com/!burnt!sushi/toml"
+          and g["origin"]["version"] == "v1.2.0", f"the module file: {g}", res)
+    o = got.get("/srv/app/ke!y.txt")
+    check(o and o["state"] == "present" and o["origin"]["kind"] == "own", f"ke!y.txt: {o}", res)
+    expect_rc(res, 1)
+
+
 def main(argv):
     global SESSION
     root = Path(tempfile.mkdtemp(prefix="rmg-prov-"))

@@ -192,6 +192,7 @@ static void archives_npm_and_compiled_python(void **state)
 
     /* inside the archive: checked with the archive's own digest */
     struct rmg_finding f = finding("/usr/share/java/lib.jar!/test/keys/k.pem", 0, "entry");
+    f.loc.outer_len = strlen("/usr/share/java/lib.jar");
     rmg_origin_settle(chain, 1, &f);
     assert_int_equal(f.prov.origin, RMG_ORIGIN_PACKAGE);
     assert_non_null(strstr(f.prov.why, "the archive's md5"));
@@ -205,6 +206,13 @@ static void archives_npm_and_compiled_python(void **state)
     f.rule = &live_rule; /* a checksummed live token counts anywhere */
     f.confidence = RMG_CONF_VALIDATED;
     assert_true(rmg_finding_gates(&f, false));
+    rmg_finding_free(&f);
+
+    /* a layer file whose own name holds "!" (outer_len 0: the whole path is the layer's): the
+     * name is looked up whole, never cut at the "!" */
+    f = finding("/usr/share/java/lib.jar!odd", 0, JAR);
+    rmg_origin_settle(chain, 1, &f);
+    assert_int_equal(f.prov.origin, RMG_ORIGIN_OWN);
     rmg_finding_free(&f);
 
     /* a .pyc whose source has the same secret, verified: the source's origin */
