@@ -1008,7 +1008,9 @@ enum rmg_status rmg_image_resolve(struct rmg_image_set *set, struct rmg_image_so
                 }
             }
         }
-        rmg_origin_settle_compiled(out->findings + image_first, out->n_findings - image_first);
+        if (out->n_findings > image_first)
+            rmg_origin_settle_compiled(out->findings + image_first,
+                                       out->n_findings - image_first);
     }
     free(chain);
     for (size_t b = 0; b < src->blobs.n && attributed; b++) {
