@@ -19,14 +19,20 @@ BUILD     ?= build$(if $(SANITIZE),$(if $(filter thread,$(SANITIZE)),-tsan,-san)
 
 # Build and test dependencies (Debian 12 package names).
 DEB_BUILD := build-essential pkg-config libpcre2-dev libarchive-dev libcjson-dev \
-             libssl-dev zlib1g-dev libvectorscan-dev libcmocka-dev libcurl4-openssl-dev libisal-dev
+             libssl-dev zlib1g-dev libvectorscan-dev libcmocka-dev libcurl4-openssl-dev libisal-dev \
+             libsqlite3-dev librpm-dev
 DEB_TEST  := python3 python3-jsonschema openssl openssh-client clang libclang-rt-14-dev time \
-             zsh git man-db groff-base valgrind
+             zsh git man-db groff-base valgrind rpm
 # Real images built at test time (tests/images/, samples/build_image.sh): see ../docs/images.md.
 DEB_IMAGE := umoci skopeo buildah busybox-static zstd docker.io docker-registry apache2-utils podman
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST) $(DEB_IMAGE)
 
-PKGS      := libpcre2-8 libarchive libcjson libcrypto zlib libcurl
+PKGS      := libpcre2-8 libarchive libcjson libcrypto zlib libcurl sqlite3 rpm
+# A library pkg-config cannot find fails the build at its #include: say first how to get it.
+PKGS_MISSING := $(shell for p in $(PKGS); do pkg-config --exists $$p 2>/dev/null || echo $$p; done)
+ifneq ($(PKGS_MISSING),)
+$(warning pkg-config finds no $(PKGS_MISSING): `make deps` installs the Debian packages ($(DEB_BUILD)))
+endif
 HAVE_HS   := $(shell pkg-config --exists libhs 2>/dev/null && echo 1)
 ifeq ($(HAVE_HS),1)
 PKGS      += libhs

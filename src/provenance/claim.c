@@ -16,6 +16,7 @@ const char *rmg_pkg_manager_name(enum rmg_pkg_manager m)
     case RMG_PKG_GEM: return "gem";
     case RMG_PKG_MAVEN: return "maven";
     case RMG_PKG_GO: return "go";
+    case RMG_PKG_RPM: return "rpm";
     }
     return "unknown";
 }

@@ -13,10 +13,11 @@ enum rmg_pkg_manager {
     RMG_PKG_NPM,
     RMG_PKG_GEM,
     RMG_PKG_MAVEN,
-    RMG_PKG_GO
+    RMG_PKG_GO,
+    RMG_PKG_RPM
 };
 
-/* "dpkg", "apk", "python", "npm", "gem", "maven", "go"; "unknown" for a value outside the
+/* "dpkg", "apk", "python", "npm", "gem", "maven", "go", "rpm"; "unknown" for a value outside the
  * enum. Static string; thread-safe. */
 const char *rmg_pkg_manager_name(enum rmg_pkg_manager m);
 
@@ -41,7 +42,7 @@ struct rmg_pkg_claim {
     const char *version;       /* may be NULL when this db does not know it */
     enum rmg_digest_alg alg;   /* RMG_DIGEST_NONE: claimed by manifest only (attribution) */
     unsigned char digest[32];  /* alg's digest of the file as the package installed it */
-    bool conffile;             /* dpkg conffile */
+    bool conffile;             /* dpkg conffile, rpm %config file */
 };
 
 /* What a file's bytes are, against the claims on its path (rmg_pkgdb_verify). */

@@ -17,6 +17,7 @@
 #include "provenance/maven.h"
 #include "provenance/npm.h"
 #include "provenance/python.h"
+#include "provenance/rpm.h"
 #include "provenance/store.h"
 #include "provenance/text.h"
 
@@ -29,7 +30,9 @@ enum kind {
     K_PYTHON,
     K_NPM,
     K_GEM,
-    K_MAVEN
+    K_MAVEN,
+    K_RPM_SQLITE,
+    K_RPM_OLD
 };
 
 /* A path component, [s, s + n). */
@@ -69,6 +72,20 @@ static size_t last_components(const char *path, size_t len, struct comp *c, size
     return k;
 }
 
+/* Is path[0..len) dir + "/" + base for one of rpm's two database directories? */
+static bool in_rpm_dir(const char *path, size_t len, const char *base)
+{
+    static const char *const dirs[] = {"/var/lib/rpm/", "/usr/lib/sysimage/rpm/"};
+    size_t bn = strlen(base);
+    for (size_t i = 0; i < 2; i++) {
+        size_t dn = strlen(dirs[i]);
+        if (len == dn + bn && memcmp(path, dirs[i], dn) == 0 &&
+            memcmp(path + dn, base, bn) == 0)
+            return true;
+    }
+    return false;
+}
+
 static bool nested(const char *path)
 {
     return strstr(path, "!/") != NULL;
@@ -91,6 +108,11 @@ static enum kind classify(const char *path, size_t len)
                        (len == 25 && memcmp(path, "/usr/lib/apk/db/installed", 25) == 0)
                    ? K_APK
                    : K_NONE;
+    if (is(c[0], "rpmdb.sqlite"))
+        return in_rpm_dir(path, len, "rpmdb.sqlite") ? K_RPM_SQLITE : K_NONE;
+    if (is(c[0], "Packages") || is(c[0], "Packages.db")) /* Berkeley DB, NDB */
+        return in_rpm_dir(path, len, c[0].n == 8 ? "Packages" : "Packages.db") ? K_RPM_OLD
+                                                                                : K_NONE;
     if (dir_n == 18 && memcmp(path, "/var/lib/dpkg/info", 18) == 0)
         return c[0].n > 8 && ends_with(c[0], ".md5sums") ? K_DPKG_MD5SUMS : K_NONE;
     if (dir_n == 22 && memcmp(path, "/var/lib/dpkg/status.d", 22) == 0) {
@@ -171,6 +193,12 @@ enum rmg_status rmg_pkgdb_add_file(struct rmg_pkgdb *db, const char *path, const
     case K_NPM: st = rmg_npm_parse_package_json(db, path, plen, d, len, &w); break;
     case K_GEM: st = rmg_gem_parse_spec(db, path, plen, &w); break;
     case K_MAVEN: st = rmg_maven_parse_pom_properties(db, path, plen, d, len, &w); break;
+    case K_RPM_SQLITE: st = rmg_rpm_parse_sqlite(db, d, len, &w); break;
+    case K_RPM_OLD:
+        /* librpm reads these only from a database directory on disk (its bdb_ro and ndb
+         * backends open files by path): nothing to hand it the bytes. Fail closed. */
+        rmg_pkgwarn_add(&w, "rpm database in Berkeley DB/NDB format: not read");
+        break;
     case K_NONE: break;
     }
     if (st == RMG_ENOMEM) {

@@ -53,7 +53,7 @@ enum rmg_status rmg_pkgdb_add_file(struct rmg_pkgdb *db, const char *path, const
  * archive pass the outermost archive's own path for dpkg, apk and python claims (their
  * digests are of that archive file), or the full nested path for maven (and npm, gem: a
  * directory claim covers what lies below it, nested paths included).
- * File entries come first (dpkg md5sums and conffiles, apk, python RECORD); "/usr/lib/x" and
+ * File entries come first (dpkg md5sums and conffiles, apk, rpm, python RECORD); "/usr/lib/x" and
  * "/lib/x" are one path for them (merged /usr: bin, sbin, lib, lib32, lib64, libx32), and a
  * dpkg entry whose package this db's status lists as not installed is no claim. Else the
  * nearest enclosing directory claim (npm package dir, gem dir, "X.jar!" of a pom.properties);

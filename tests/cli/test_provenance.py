@@ -4,6 +4,8 @@
 Each image is an OCI layout made by umoci around a REAL dpkg database: a .deb is built with
 dpkg-deb (control, md5sums, conffiles) and installed into the image's rootfs with
 `dpkg --root`, which writes var/lib/dpkg/status and info/NAME.md5sums as on any Debian system.
+An rpm is built with rpmbuild (offline, noarch) and installed with `rpm --root -i`, which
+writes a real SQLite var/lib/rpm/rpmdb.sqlite.
 A Python package gets a RECORD as pip writes it (sha256, urlsafe base64, no padding), an npm
 package a node_modules/NAME/package.json. Every secret is generated for this run.
 
@@ -493,6 +495,133 @@ def names_with_an_exclamation_mark(tmp):
     o = got.get("/srv/app/ke!y.txt")
     check(o and o["state"] == "present" and o["origin"]["kind"] == "own", f"ke!y.txt: {o}", res)
     expect_rc(res, 1)
+
+
+RPM = "rmg-fixture-rpm"
+RPM_VERSION, RPM_RELEASE = "2.4", "7"
+
+
+def build_rpm(work, name, version, release, files, config=()):
+    """A real binary .rpm (rpmbuild -bb, offline, noarch) holding files {abs path: bytes};
+    paths in config are %config(noreplace). rpmbuild records each file's sha256 (rpm 4.18's
+    default digest) in the header."""
+    top, stage = work / f"rpmbuild-{name}", work / f"stage-{name}"
+    for d in (top, stage):
+        if d.exists():
+            shutil.rmtree(d)
+    for path, data in files.items():
+        fx.write(stage / path.lstrip("/"), data)
+    listed = "".join(("%config(noreplace) " if p in config else "") + p + "\n"
+                     for p in sorted(files))
+    spec = work / f"{name}.spec"
+    spec.write_text(
+        f"Name: {name}\nVersion: {version}\nRelease: {release}\nSummary: test fixture\n"
+        f"License: MIT\nBuildArch: noarch\n%description\ntest fixture\n"
+        f"%install\nmkdir -p %{{buildroot}}\ncp -a {stage}/. %{{buildroot}}/\n"
+        f"%files\n{listed}")
+    fx.sh("rpmbuild", "-bb", "--quiet", "--define", f"_topdir {top}",
+          "--define", "debug_package %{nil}", "--define", "__os_install_post %{nil}",
+          "--define", "_build_id_links none", spec)
+    out = list((top / "RPMS").glob("*/*.rpm"))
+    if len(out) != 1:
+        raise fx.FixtureError(f"rpmbuild made {out}")
+    return out[0]
+
+
+def rpm_install(rootfs, rpm):
+    """rpm -i into the image's rootfs: a real SQLite rpmdb at var/lib/rpm/rpmdb.sqlite."""
+    fx.sh("rpm", "--root", rootfs, "--dbpath", "/var/lib/rpm", "--define", "_db_backend sqlite",
+          "-i", "--nodeps", "--noscripts", "--ignorearch", rpm)
+    if not (rootfs / "var/lib/rpm/rpmdb.sqlite").exists():
+        raise fx.FixtureError("rpm -i wrote no var/lib/rpm/rpmdb.sqlite")
+
+
+def build_rpm_image(tmp):
+    """OCI layout, tag "r": layer 0 "RUN dnf install" (an rpm-installed package: a doc with
+    an AWS key id, a %config file with a password), layer 1 the builder's: the doc with a key
+    appended, the conffile changed, and a file no package owns."""
+    sec = {k: SESSION.aws_id() if k.startswith("aws") else SESSION.password()
+           for k in ("aws_doc", "pw_conf", "aws_append", "pw_conf2", "aws_own")}
+    SESSION.secrets.update(sec.values())
+    doc, conf = "/usr/share/doc/rmg-rpm/example.txt", "/etc/rmg-rpm.conf"
+    txt = {"doc": f"# example\naws_access_key_id = {sec['aws_doc']}\n".encode(),
+           "conf": f"[db]\npassword = {sec['pw_conf']}\n".encode()}
+    rpm = build_rpm(tmp, RPM, RPM_VERSION, RPM_RELEASE, {doc: txt["doc"], conf: txt["conf"]},
+                    config=(conf,))
+    lay = tmp / "oci"
+    img = fx.Umoci(lay, "r", tmp / "b")
+    rpm_install(img.rootfs, rpm)
+    img.commit(f"RUN dnf install {RPM}")
+    with open(img.rootfs / doc.lstrip("/"), "a") as fh:
+        fh.write(f"aws_access_key_id = {sec['aws_append']}\n")
+    img.put(conf, f"[db]\npassword = {sec['pw_conf2']}\n".encode())
+    img.put("/opt/app/settings.ini", f"aws_access_key_id = {sec['aws_own']}\n".encode())
+    img.commit("COPY app/ /")
+    return lay, doc, conf
+
+
+@test
+def rpm_database_gives_origins(tmp):
+    """A real rpmdb.sqlite (rpmbuild + rpm -i): the rpm's file is package (rpm, name,
+    version-release, verified by its sha256); changed in a later layer, modified; a changed
+    %config file is modified as a conffile; a file no package owns is own."""
+    lay, doc, conf = build_rpm_image(tmp)
+    res = run("scan", "--no-config", "--no-cache", "-f", "json", f"oci:{lay}:r")
+    expect_rc(res, 1)
+    no_leak(res)
+    d = parse_json(res)
+    check(not d["errors"], f"warnings: {d['errors']}", res)
+    at = {}
+    for f in d["findings"]:
+        at.setdefault((f["location"]["path"], f["location"]["layer"]["index"]), []).append(f)
+
+    def one(path, layer):
+        fs = at.get((path, layer), [])
+        check(fs, f"no finding at {path} in layer {layer}: {sorted(at)}", res)
+        check(len({f["origin"]["kind"] for f in fs}) == 1, f"{path}: origins disagree", res)
+        return fs[0]
+
+    want_v = f"{RPM_VERSION}-{RPM_RELEASE}"
+    o = one(doc, 0)["origin"]
+    check((o["kind"], o.get("manager"), o.get("package"), o.get("version"), o.get("verified"))
+          == ("package", "rpm", RPM, want_v, True), f"the rpm's doc as installed: {o}", res)
+    check("sha256 matches what rpm recorded" in o.get("why", ""), f"why: {o}", res)
+    check(not one(doc, 0)["counted"], "the package's doc is not counted", res)
+    o = one(conf, 0)["origin"]
+    check(o["kind"] == "package" and o.get("manager") == "rpm", f"the conffile: {o}", res)
+    f = one(doc, 1)
+    check(f["origin"]["kind"] == "modified" and f["counted"] and
+          f["origin"].get("package") == RPM, f"the doc with a key appended: {f['origin']}", res)
+    f = one(conf, 1)
+    check(f["origin"]["kind"] == "modified" and f["counted"] and
+          "conffile" in f["origin"].get("why", ""), f"the changed %config: {f['origin']}", res)
+    f = one("/opt/app/settings.ini", 1)
+    check(f["origin"]["kind"] == "own" and f["counted"], f"the builder's file: {f['origin']}",
+          res)
+
+
+@test
+def rpm_database_hostile_and_old_formats(tmp):
+    """A corrupt rpmdb.sqlite and a Berkeley DB Packages file: a warning each (no raw bytes
+    echoed), the findings stay own and counted, exit 1 (never 2)."""
+    lay = tmp / "oci"
+    img = fx.Umoci(lay, "bad", tmp / "b")
+    key = SESSION.aws_id()
+    SESSION.secrets.add(key)
+    img.put("/usr/share/doc/x/key.txt", f"aws_access_key_id = {key}\n".encode())
+    img.put("/usr/lib/sysimage/rpm/rpmdb.sqlite",
+            b"SQLite format 3\0" + b"\x10\x00\x02\x02" + b"\xfe\xc0BADBYTES" * 800)
+    img.put("/var/lib/rpm/Packages", b"\0\0\0\0\x61\x15\x06\0" + b"\xee" * 4096)
+    img.commit("RUN hostile")
+    res = run("scan", "--no-config", "--no-cache", "-f", "json", f"oci:{lay}:bad")
+    expect_rc(res, 1)
+    no_leak(res)
+    d = parse_json(res)
+    errs = " ".join(e.get("message", "") for e in d["errors"])
+    check("Berkeley DB/NDB format: not read" in errs, f"BDB warning: {d['errors']}", res)
+    check("rpmdb" in errs and "BADBYTES" not in errs, f"sqlite warning: {d['errors']}", res)
+    f = [x for x in d["findings"] if x["location"]["path"] == "/usr/share/doc/x/key.txt"]
+    check(f and f[0]["origin"]["kind"] == "own" and f[0]["counted"], "the key stays own", res)
 
 
 def main(argv):

@@ -1,7 +1,8 @@
 /* fuzz_pkgdb.c: libFuzzer target: arbitrary bytes as one package-database file. The first byte
  * picks the file (its value mod 8: dpkg status, status.d stanza, md5sums, apk installed,
- * Python RECORD, npm package.json, gemspec, Maven pom.properties; bit 0x80 sets small entry
- * and package limits), the rest is its content. Then paths made from the content's lines are
+ * Python RECORD, npm package.json, gemspec, Maven pom.properties; but 0x40-0x5e: rpm's
+ * rpmdb.sqlite, 0x5f: its Berkeley DB Packages; bit 0x80 sets small entry and package
+ * limits), the rest is its content. Then paths made from the content's lines are
  * looked up. Checked: no crash, leak or sanitizer report; a wanted path is never skipped; a
  * warning says why in printable text; reading the same file again adds nothing; lookups are
  * repeatable, agree with rmg_pkgdb_claims and rmg_pkgdb_verify, and return whole claims;
@@ -16,7 +17,7 @@
 #define MAX_LINES 24
 #define MAX_PATH_LEN 600
 
-static const char *const files[8] = {
+static const char *const files[10] = {
     "/var/lib/dpkg/status",
     "/var/lib/dpkg/status.d/pkg",
     "/var/lib/dpkg/info/pkg:amd64.md5sums",
@@ -25,7 +26,16 @@ static const char *const files[8] = {
     "/app/node_modules/@s/pkg/package.json",
     "/usr/local/bundle/specifications/pkg-1.0.gemspec",
     "/app/x.jar!/META-INF/maven/g/a/pom.properties",
+    "/var/lib/rpm/rpmdb.sqlite",
+    "/var/lib/rpm/Packages",
 };
+
+/* The file data[0] picks (see above). */
+static unsigned kind_of(uint8_t b)
+{
+    unsigned k = b & 0x7fu;
+    return k >= 0x40 && k < 0x5f ? 8 : k == 0x5f ? 9 : k % 8;
+}
 
 /* Where a line's path would land for each format. */
 static const char *const bases[] = {
@@ -35,10 +45,11 @@ static const char *const bases[] = {
 
 static void check_claim(const struct rmg_pkg_claim *c)
 {
-    if (!c->name || !c->name[0] || (unsigned)c->manager > RMG_PKG_GO ||
+    if (!c->name || !c->name[0] || (unsigned)c->manager > RMG_PKG_RPM ||
         (unsigned)c->alg > RMG_DIGEST_SHA256)
         abort();
-    if (c->conffile && (c->manager != RMG_PKG_DPKG || c->alg != RMG_DIGEST_MD5))
+    if (c->conffile && !(c->manager == RMG_PKG_DPKG && c->alg == RMG_DIGEST_MD5) &&
+        !(c->manager == RMG_PKG_RPM && c->alg != RMG_DIGEST_NONE))
         abort();
     (void)strlen(c->name);
     if (c->version)
@@ -84,7 +95,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    const char *path = files[data[0] % 8];
+    unsigned kind = kind_of(data[0]);
+    const char *path = files[kind];
     bool small = data[0] & 0x80;
     const char *text = (const char *)data + 1;
     size_t len = size - 1;
@@ -126,7 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* md5sums and RECORD put the path after the digest or before the comma */
         size_t skip = n > 34 && p[32] == ' ' ? 34 : 0;
         for (size_t i = skip; i < n && m < MAX_PATH_LEN; i++) {
-            if (p[i] == '\0' || (p[i] == ',' && data[0] % 8 == 4))
+            if (p[i] == '\0' || (p[i] == ',' && kind == 4))
                 break;
             line[m++] = p[i];
         }
@@ -142,6 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         "/", "", "/etc/passwd", "/usr/bin/bash", "/bin/bash", "/app/node_modules/@s/pkg/x.js",
         "/app/node_modules/@s/pkg/node_modules/y/z.js", "/app/x.jar!/a/b.class",
         "/usr/local/bundle/gems/pkg-1.0/lib/x.rb", "/usr/lib/python3/site-packages/pkg/x.py",
+        "/etc/rmg.conf", "/opt/rmg/example.txt",
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         check_path(db, fixed[i]);

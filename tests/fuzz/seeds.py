@@ -18,8 +18,11 @@ import json
 import lzma
 import os
 import random
+import sqlite3
+import struct
 import sys
 import tarfile
+import tempfile
 import zipfile
 
 RNG = random.Random(8)
@@ -274,6 +277,57 @@ def engine_inputs():
                        .replace("|", "").encode()}
 
 
+def rpm_header(tags):
+    """An rpm header blob as rpm's database stores it (headerExport): il, dl, the index, the
+    data, everything inside an immutable region whose trailer ends the data. tags: (tag,
+    type, value) sorted by tag; types 3 int16[], 4 int32[], 6 string, 8 string[]."""
+    index, data = [], b""
+    for tag, typ, val in tags:
+        align = {3: 2, 4: 4}.get(typ, 1)
+        data += b"\0" * (-len(data) % align)
+        if typ == 6:
+            blob, count = val.encode() + b"\0", 1
+        elif typ == 8:
+            blob, count = b"".join(v.encode() + b"\0" for v in val), len(val)
+        else:
+            fmt = ">H" if typ == 3 else ">I"
+            blob, count = b"".join(struct.pack(fmt, v) for v in val), len(val)
+        index.append(struct.pack(">iiii", tag, typ, len(data), count))
+        data += blob
+    il = len(index) + 1
+    region = struct.pack(">iiii", 63, 7, len(data), 16)  # RPMTAG_HEADERIMMUTABLE
+    data += struct.pack(">iiii", 63, 7, -il * 16, 16)    # its trailer
+    return struct.pack(">II", il, len(data)) + region + b"".join(index) + data
+
+
+def pkgdb_inputs():
+    """fuzz_pkgdb inputs: first byte 0x40 picks /var/lib/rpm/rpmdb.sqlite; a real SQLite file
+    (Python's sqlite3) with rpm's Packages table and one header claiming two files by sha256,
+    one of them %config. No secrets: the files are ordinary text."""
+    body = b"plain text\n"
+    header = rpm_header([
+        (1000, 6, "rmg-seed"), (1001, 6, "1.0"), (1002, 6, "1"),
+        (1030, 3, [0o100644, 0o100644]),
+        (1035, 8, [hashlib.sha256(b"key = 1\n").hexdigest(),
+                   hashlib.sha256(body).hexdigest()]),
+        (1037, 4, [1, 0]),
+        (1116, 4, [0, 1]),
+        (1117, 8, ["rmg.conf", "example.txt"]),
+        (1118, 8, ["/etc/", "/opt/rmg/"]),
+        (5011, 4, [8]),
+    ])
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "rpmdb.sqlite")
+        db = sqlite3.connect(path)
+        db.execute("CREATE TABLE 'Packages' (hnum INTEGER PRIMARY KEY AUTOINCREMENT,"
+                   "blob BLOB NOT NULL)")
+        db.execute("INSERT INTO Packages (blob) VALUES (?)", (header,))
+        db.commit()
+        db.close()
+        with open(path, "rb") as f:
+            return {"rpmdb.sqlite": b"\x40" + f.read()}
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "..", "build-fuzz", "seeds")
@@ -295,6 +349,8 @@ def main():
         out[("fuzz_cache", name)] = data
     for name, data in engine_inputs().items():
         out[("fuzz_engine", name)] = data
+    for name, data in pkgdb_inputs().items():
+        out[("fuzz_pkgdb", name)] = data
     for (target, name), data in sorted(out.items()):
         d = os.path.join(root, target)
         os.makedirs(d, exist_ok=True)

@@ -148,8 +148,8 @@ static void wants_the_database_files(void **state)
 static void names_of_enums(void **state)
 {
     (void)state;
-    static const char *const m[] = {"dpkg", "apk", "python", "npm", "gem", "maven", "go"};
-    for (int i = RMG_PKG_DPKG; i <= RMG_PKG_GO; i++)
+    static const char *const m[] = {"dpkg", "apk", "python", "npm", "gem", "maven", "go", "rpm"};
+    for (int i = RMG_PKG_DPKG; i <= RMG_PKG_RPM; i++)
         assert_string_equal(rmg_pkg_manager_name((enum rmg_pkg_manager)i), m[i]);
     assert_string_equal(rmg_digest_alg_name(RMG_DIGEST_SHA1), "sha1");
     assert_int_equal(rmg_digest_len(RMG_DIGEST_NONE), 0);
