@@ -187,9 +187,10 @@ static bool parse_digest(const cJSON *j, struct rmg_content_digest *d)
     if (!j)
         return true; /* not hashed */
     const char *s = cJSON_IsString(j) ? j->valuestring : NULL;
-    if (!s || strlen(s) < 2 * (16 + 20 + 32) + 4 || !rmg_hex_decode(s, 32, d->md5) || s[32] != ' ' ||
-        !rmg_hex_decode(s + 33, 40, d->sha1) || s[73] != ' ' || !rmg_hex_decode(s + 74, 64, d->sha256) ||
-        s[138] != ' ' || strspn(s + 139, "0123456789") != strlen(s + 139) || !s[139])
+    if (!s || strlen(s) < 2 * (16 + 20 + 32) + 4 || !rmg_hex_decode(s, 32, d->md5) ||
+        s[32] != ' ' || !rmg_hex_decode(s + 33, 40, d->sha1) || s[73] != ' ' ||
+        !rmg_hex_decode(s + 74, 64, d->sha256) || s[138] != ' ' ||
+        strspn(s + 139, "0123456789") != strlen(s + 139) || !s[139])
         return false;
     d->size = strtoull(s + 139, NULL, 10);
     d->set = true;

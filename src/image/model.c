@@ -897,6 +897,52 @@ static bool collect_base(const struct rmg_image_set *set, struct rmg_base_chain 
     return true;
 }
 
+/* The base an image names in its manifest's annotations (org.opencontainers.image.base.name and
+ * .base.digest, as BuildKit writes them), when the source holds that manifest too (an OCI
+ * layout or archive with both images, a registry that has it): its layers' diff_ids into out,
+ * named as the annotation names it. Nothing when the source does not hold it (--base reads a
+ * base from anywhere). The annotations are the image's own word: a base found this way only
+ * names where a finding came from; base findings count for the gate all the same. */
+static void annotated_base(struct rmg_image_source *src, const struct image *im,
+                           struct rmg_base_chain *out)
+{
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(im->annotations,
+                                                         "org.opencontainers.image.base.name");
+    const cJSON *digest = cJSON_GetObjectItemCaseSensitive(im->annotations,
+                                                           "org.opencontainers.image.base.digest");
+    char blob[600], err[512];
+    if (!cJSON_IsString(name) || !name->valuestring[0] || !cJSON_IsString(digest) ||
+        strlen(digest->valuestring) > 200 ||
+        !digest_blob_name(digest->valuestring, blob, sizeof blob))
+        return;
+    struct rmg_blob *b = src->get_json(src, blob, err, sizeof err);
+    cJSON *man = b ? cJSON_ParseWithLength(b->json, b->json_len) : NULL;
+    const cJSON *cd = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(man, "config"), "digest");
+    struct rmg_blob *cb = cJSON_IsString(cd) && digest_blob_name(cd->valuestring, blob, sizeof blob)
+                              ? src->get_json(src, blob, err, sizeof err)
+                              : NULL;
+    cJSON *cfg = cb ? cJSON_ParseWithLength(cb->json, cb->json_len) : NULL;
+    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cfg, "rootfs"), "diff_ids");
+    size_t n = (size_t)cJSON_GetArraySize(ids);
+    if (cJSON_IsArray(ids) && n && (out->diff_ids = calloc(n, sizeof *out->diff_ids)) &&
+        (out->name = rmg_strdup(name->valuestring))) {
+        const cJSON *d;
+        cJSON_ArrayForEach(d, ids) {
+            if (!cJSON_IsString(d) || !(out->diff_ids[out->n] = rmg_strdup(d->valuestring)))
+                break;
+            out->n++;
+        }
+        if (out->n != n)
+            rmg_base_chain_clear(out);
+    } else {
+        rmg_base_chain_clear(out);
+    }
+    cJSON_Delete(man);
+    cJSON_Delete(cfg);
+}
+
 /* How many of the image's layers, from the bottom, are the base's own. */
 static size_t inherited_layers(const struct image *im, const struct rmg_base_chain *base)
 {
@@ -973,7 +1019,12 @@ enum rmg_status rmg_image_resolve(struct rmg_image_set *set, struct rmg_image_so
     for (size_t i = 0; i < set->n && attributed; i++) {
         const struct image *im = &set->v[i];
         size_t image_first = out->n_findings;
-        size_t inherited = inherited_layers(im, base);
+        /* --base, else the base the image's annotations name, if the source holds it */
+        struct rmg_base_chain annotated = {0};
+        if (!base)
+            annotated_base(src, im, &annotated);
+        const struct rmg_base_chain *ib = base ? base : annotated.n ? &annotated : NULL;
+        size_t inherited = inherited_layers(im, ib);
         for (size_t j = 0; j < im->n_layers; j++)
             chain[j] = im->layers[j].blob >= 0 ? src->blobs.v[im->layers[j].blob].prov : NULL;
         for (size_t j = 0; j < im->n_layers; j++) {
@@ -1001,7 +1052,7 @@ enum rmg_status rmg_image_resolve(struct rmg_image_set *set, struct rmg_image_so
                 set_state(src, im, j, &f);
                 rmg_origin_settle(chain, j + 1, &f);
                 if (j < inherited)
-                    settle_base(&f, base->name);
+                    settle_base(&f, ib->name);
                 if (rmg_results_add_finding(out, &f) != RMG_OK) {
                     rmg_finding_free(&f);
                     worst = RMG_ENOMEM;
@@ -1011,6 +1062,7 @@ enum rmg_status rmg_image_resolve(struct rmg_image_set *set, struct rmg_image_so
         if (out->n_findings > image_first)
             rmg_origin_settle_compiled(out->findings + image_first,
                                        out->n_findings - image_first);
+        rmg_base_chain_clear(&annotated);
     }
     free(chain);
     for (size_t b = 0; b < src->blobs.n && attributed; b++) {

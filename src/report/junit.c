@@ -6,9 +6,9 @@
  * its text, the secret redacted unless show_secrets); each input error a <testcase> with an
  * <error>; each warning, each finding .dockerignore keeps out (`context
  * --show-ignored`) and each upstream finding that does not count toward the gate (a
- * package's unmodified file: docs/provenance.md), a <testcase> with <skipped>; a target with no finding and no error a
- * passing <testcase name="no secrets">. Counts (tests, failures, errors, skipped) are on
- * every suite and on <testsuites>.
+ * package's unmodified file: docs/provenance.md), a <testcase> with <skipped>; a target with
+ * no finding and no error a passing <testcase name="no secrets">. Counts (tests, failures,
+ * errors, skipped) are on every suite and on <testsuites>.
  *
  * The output is a pure function of the results: no time, host or duration, except a
  * timestamp on each suite when SOURCE_DATE_EPOCH is set (that instant, UTC).

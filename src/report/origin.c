@@ -1,4 +1,5 @@
-/* origin.c: how every report names a finding's origin and whether it counts (docs/provenance.md). */
+/* origin.c: how every report names a finding's origin and whether it counts
+ * (docs/provenance.md). */
 #include <string.h>
 
 #include "report/report.h"

@@ -418,6 +418,29 @@ def base_image_layers_are_inherited(tmp):
                f"oci:{lay}:app")
     expect_rc(res3, 2)
     check(b"--base" in res3.err, "the error names --base", res3)
+    # The base the image's own annotations name (as BuildKit writes them), held by the same
+    # layout: found without --base, named as the annotation names it.
+    ent, man, _ = fx.image_parts(lay, "app")
+    man.setdefault("annotations", {}).update({
+        "org.opencontainers.image.base.name": "example.invalid/base:1",
+        "org.opencontainers.image.base.digest": fx.index_entry(lay, "base")["digest"]})
+    fx.replace_manifest(lay, "app", man)
+    res4 = run("scan", "--no-config", "--no-cache", "-f", "json", f"oci:{lay}:app")
+    expect_rc(res4, 1)
+    got4 = {f["location"]["path"]: f for f in parse_json(res4)["findings"]}
+    b4 = got4.get("/opt/base/token.txt")
+    check(b4 and b4["origin"]["kind"] == "base" and b4["origin"]["package"] ==
+          "example.invalid/base:1" and b4["counted"], f"annotated base: {b4 and b4['origin']}",
+          res4)
+    check(got4["/srv/app/token.txt"]["origin"]["kind"] == "own", "the app's own stays own", res4)
+    # An annotation naming a manifest the source does not hold changes nothing, and is no error.
+    man["annotations"]["org.opencontainers.image.base.digest"] = "sha256:" + "0" * 64
+    fx.replace_manifest(lay, "app", man)
+    res5 = run("scan", "--no-config", "--no-cache", "-f", "json", f"oci:{lay}:app")
+    expect_rc(res5, 1)
+    d5 = parse_json(res5)
+    check(not d5["errors"] and all(f["origin"]["kind"] == "own" for f in d5["findings"]),
+          f"unknown annotated base: {d5['errors']}", res5)
 
 
 @test
