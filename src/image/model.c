@@ -986,13 +986,22 @@ enum rmg_status rmg_image_resolve(struct rmg_image_set *set, struct rmg_image_so
                 for (size_t j = 0; j < set->v[i].n_layers; j++)
                     rmg_redact_in(&set->v[i].layers[j].created_by, &out->findings[k]);
     }
+    /* Without --base, the bases the images' annotations name. Asked for first: an on-demand
+     * source adds the documents it reads to its blobs, which the arrays below are sized by. */
+    struct rmg_base_chain *annotated = calloc(set->n ? set->n : 1, sizeof *annotated);
+    if (!annotated)
+        return RMG_ENOMEM;
+    for (size_t i = 0; i < set->n && !base; i++)
+        annotated_base(src, &set->v[i], &annotated[i]);
     /* Group the walker's findings by blob, then copy each group to every layer holding it. */
     struct rmg_results *lr = layer_results;
     if (lr->n_findings > 1)
         qsort(lr->findings, lr->n_findings, sizeof *lr->findings, cmp_by_blob);
     size_t *start = calloc(src->blobs.n + 1, sizeof *start);
-    if (!start)
+    if (!start) {
+        free(annotated);
         return RMG_ENOMEM;
+    }
     for (size_t i = 0; i < lr->n_findings; i++) {
         int b = lr->findings[i].loc.layer_index;
         if (b >= 0 && (size_t)b < src->blobs.n)
@@ -1020,10 +1029,7 @@ enum rmg_status rmg_image_resolve(struct rmg_image_set *set, struct rmg_image_so
         const struct image *im = &set->v[i];
         size_t image_first = out->n_findings;
         /* --base, else the base the image's annotations name, if the source holds it */
-        struct rmg_base_chain annotated = {0};
-        if (!base)
-            annotated_base(src, im, &annotated);
-        const struct rmg_base_chain *ib = base ? base : annotated.n ? &annotated : NULL;
+        const struct rmg_base_chain *ib = base ? base : annotated[i].n ? &annotated[i] : NULL;
         size_t inherited = inherited_layers(im, ib);
         for (size_t j = 0; j < im->n_layers; j++)
             chain[j] = im->layers[j].blob >= 0 ? src->blobs.v[im->layers[j].blob].prov : NULL;
@@ -1062,9 +1068,11 @@ enum rmg_status rmg_image_resolve(struct rmg_image_set *set, struct rmg_image_so
         if (out->n_findings > image_first)
             rmg_origin_settle_compiled(out->findings + image_first,
                                        out->n_findings - image_first);
-        rmg_base_chain_clear(&annotated);
     }
     free(chain);
+    for (size_t i = 0; i < set->n; i++)
+        rmg_base_chain_clear(&annotated[i]);
+    free(annotated);
     for (size_t b = 0; b < src->blobs.n && attributed; b++) {
         size_t n = start[b + 1] - start[b];
         if (n && !attributed[b] && !src->blobs.v[b].referenced)
