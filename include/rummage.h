@@ -256,6 +256,10 @@ enum rmg_status rmg_results_add_finding(struct rmg_results *r, struct rmg_findin
  * wherever it is, also inside a package (engine/validate.h, rmg_validate_is_live). */
 bool rmg_finding_gates(const struct rmg_finding *f, bool all_origins);
 void rmg_provenance_free(struct rmg_provenance *p);
+/* Replaces *p with origin o and copies of the strings (version may be NULL). On out of memory
+ * *p is left empty: the finding stays the builder's own (fail closed). */
+void rmg_provenance_set(struct rmg_provenance *p, enum rmg_origin o, const char *manager,
+                        const char *package, const char *version, const char *why);
 /* Advice that fits where a finding was (a deleted file that still ships, the image config, a
  * layer), to go with the rule's remedy; NULL for a plain file. Static string. */
 const char *rmg_state_remedy(const struct rmg_finding *f);

@@ -113,6 +113,17 @@ void rmg_provenance_free(struct rmg_provenance *p)
     memset(p, 0, sizeof *p);
 }
 
+void rmg_provenance_set(struct rmg_provenance *p, enum rmg_origin o, const char *manager,
+                        const char *package, const char *version, const char *why)
+{
+    rmg_provenance_free(p);
+    *p = (struct rmg_provenance){o, rmg_strdup(manager), rmg_strdup(package),
+                                 rmg_strdup(version), rmg_strdup(why)};
+    if ((manager && !p->manager) || (package && !p->package) || (version && !p->version) ||
+        (why && !p->why))
+        rmg_provenance_free(p);
+}
+
 static bool provenance_copy(struct rmg_provenance *dst, const struct rmg_provenance *src)
 {
     *dst = *src;

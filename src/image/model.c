@@ -958,14 +958,10 @@ static void settle_base(struct rmg_finding *f, const char *base)
 {
     if (f->prov.origin != RMG_ORIGIN_OWN && f->prov.origin != RMG_ORIGIN_MODIFIED)
         return;
-    rmg_provenance_free(&f->prov);
     char why[160];
     rmg_fmt(why, sizeof why, "layer %d is layer %d of the base image", f->loc.layer_index,
             f->loc.layer_index);
-    f->prov = (struct rmg_provenance){RMG_ORIGIN_BASE, rmg_strdup("base"), rmg_strdup(base),
-                                      NULL, rmg_strdup(why)};
-    if (!f->prov.manager || !f->prov.package || !f->prov.why)
-        rmg_provenance_free(&f->prov); /* out of memory: stays the builder's own */
+    rmg_provenance_set(&f->prov, RMG_ORIGIN_BASE, "base", base, NULL, why);
 }
 
 enum rmg_status rmg_image_resolve(struct rmg_image_set *set, struct rmg_image_source *src,

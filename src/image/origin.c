@@ -116,16 +116,7 @@ static const char *dpkg_version(const struct rmg_layer_prov *const *chain, size_
 static void set_prov(struct rmg_finding *f, enum rmg_origin o, const struct rmg_pkg_claim *c,
                      const char *version, const char *why)
 {
-    rmg_provenance_free(&f->prov);
-    f->prov.origin = o;
-    f->prov.manager = rmg_strdup(rmg_pkg_manager_name(c->manager));
-    f->prov.package = rmg_strdup(c->name);
-    f->prov.version = rmg_strdup(version);
-    f->prov.why = rmg_strdup(why);
-    if (!f->prov.manager || !f->prov.package || (version && !f->prov.version) ||
-        !f->prov.why) { /* out of memory: the finding stays the builder's own */
-        rmg_provenance_free(&f->prov);
-    }
+    rmg_provenance_set(&f->prov, o, rmg_pkg_manager_name(c->manager), c->name, version, why);
 }
 
 /* The Go module cache (GOMODCACHE, $GOPATH/pkg/mod): "…/pkg/mod/MODULE@VERSION/…" is a
@@ -271,33 +262,58 @@ static bool pyc_source(const char *path, char *out, size_t cap)
     return w > 0 && (size_t)w < cap;
 }
 
+/* Verified package findings in (fingerprint, path) order, for the .pyc lookup. */
+static int cmp_source(const void *a, const void *b)
+{
+    const struct rmg_finding *x = *(const struct rmg_finding *const *)a;
+    const struct rmg_finding *y = *(const struct rmg_finding *const *)b;
+    int c = strcmp(x->fingerprint, y->fingerprint);
+    return c ? c : strcmp(x->loc.path, y->loc.path);
+}
+
 void rmg_origin_settle_compiled(struct rmg_finding *v, size_t n)
 {
+    /* An index of the verified findings, so each .pyc costs a binary search, not a pass. */
+    const struct rmg_finding **ix = malloc((n ? n : 1) * sizeof *ix);
+    size_t m = 0;
+    if (!ix)
+        return; /* out of memory: the .pyc findings stay as they are (counted) */
+    for (size_t i = 0; i < n; i++)
+        if (v[i].prov.origin == RMG_ORIGIN_PACKAGE && v[i].loc.path)
+            ix[m++] = &v[i];
+    if (m > 1)
+        qsort(ix, m, sizeof *ix, cmp_source);
     char src[8192];
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && m; i++) {
         struct rmg_finding *f = &v[i];
         bool open_question = f->prov.origin == RMG_ORIGIN_OWN ||
                              f->prov.origin == RMG_ORIGIN_ATTRIBUTED; /* a RECORD row, no hash */
         if (!open_question || f->loc.outer_len || !pyc_source(f->loc.path, src, sizeof src))
             continue;
-        for (size_t j = 0; j < n; j++) {
-            const struct rmg_finding *s = &v[j];
-            if (s->prov.origin != RMG_ORIGIN_PACKAGE || strcmp(s->fingerprint, f->fingerprint) ||
-                strcmp(s->loc.path, src) != 0 || s->loc.layer_index > f->loc.layer_index)
+        /* the first verified finding of the same secret in the source file */
+        struct rmg_finding key;
+        memcpy(key.fingerprint, f->fingerprint, sizeof key.fingerprint);
+        key.loc.path = src;
+        const struct rmg_finding *kp = &key;
+        size_t lo = 0, hi = m;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (cmp_source(&ix[mid], &kp) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (; lo < m && cmp_source(&ix[lo], &kp) == 0; lo++) {
+            const struct rmg_finding *s = ix[lo];
+            if (s->loc.layer_index > f->loc.layer_index)
                 continue;
             char why[256];
             rmg_fmt(why, sizeof why, "compiled from %.180s, whose %s", src,
                     s->prov.why ? s->prov.why : "package digest matches");
-            rmg_provenance_free(&f->prov);
-            f->prov.origin = RMG_ORIGIN_PACKAGE;
-            f->prov.manager = rmg_strdup(s->prov.manager);
-            f->prov.package = rmg_strdup(s->prov.package);
-            f->prov.version = rmg_strdup(s->prov.version);
-            f->prov.why = rmg_strdup(why);
-            if (!f->prov.manager || !f->prov.package || (s->prov.version && !f->prov.version) ||
-                !f->prov.why)
-                rmg_provenance_free(&f->prov);
+            rmg_provenance_set(&f->prov, RMG_ORIGIN_PACKAGE, s->prov.manager, s->prov.package,
+                               s->prov.version, why);
             break;
         }
     }
+    free(ix);
 }

@@ -322,23 +322,41 @@ static int cmp_fold(const void *a, const void *b)
     return strcmp(x->label, y->label);
 }
 
-static void put_upstream(FILE *out, const struct rmg_results *up, const struct rmg_report_opts *o)
+static int cmp_str(const char *a, const char *b)
 {
-    struct pkg_fold *v = calloc(up->n_findings ? up->n_findings : 1, sizeof *v);
+    return a && b ? strcmp(a, b) : (a != NULL) - (b != NULL);
+}
+
+/* Upstream findings by what the label is made of: the package's runs come together. */
+static int cmp_package(const void *a, const void *b)
+{
+    const struct rmg_provenance *x = &((const struct rmg_finding *)a)->prov;
+    const struct rmg_provenance *y = &((const struct rmg_finding *)b)->prov;
+    int c = (int)x->origin - (int)y->origin;
+    if (!c)
+        c = cmp_str(x->manager, y->manager);
+    if (!c)
+        c = cmp_str(x->package, y->package);
+    return c ? c : cmp_str(x->version, y->version);
+}
+
+/* up: the upstream findings (a view the caller owns; reordered here). */
+static void put_upstream(FILE *out, struct rmg_results *up, const struct rmg_report_opts *o)
+{
+    qsort(up->findings, up->n_findings, sizeof *up->findings, cmp_package);
     size_t n = 0;
+    for (size_t i = 0; i < up->n_findings; i++)
+        n += i == 0 || cmp_package(&up->findings[i - 1], &up->findings[i]) != 0;
+    struct pkg_fold *v = calloc(n ? n : 1, sizeof *v);
     if (!v) {
         fprintf(out, "\n%zu upstream findings not counted\n", up->n_findings);
         return;
     }
-    char label[512];
+    n = 0;
     for (size_t i = 0; i < up->n_findings; i++) {
-        rmg_report_origin_text(&up->findings[i], label, sizeof label);
-        size_t k = 0;
-        while (k < n && strcmp(v[k].label, label) != 0)
-            k++;
-        if (k == n)
-            rmg_fmt(v[n++].label, sizeof v->label, "%s", label);
-        v[k].count++;
+        if (i == 0 || cmp_package(&up->findings[i - 1], &up->findings[i]) != 0)
+            rmg_report_origin_text(&up->findings[i], v[n++].label, sizeof v->label);
+        v[n - 1].count++;
     }
     qsort(v, n, sizeof *v, cmp_fold);
     fprintf(out, "\n%sUpstream%s  %zu finding%s in files that packages installed, not counted "
